@@ -1,0 +1,72 @@
+//! The rayon backend: the serial backend's chunks and slabs spread over a
+//! work-stealing pool. Results are bit-identical to serial for any thread count,
+//! because the chunk plan and the order partials are combined in are fixed.
+
+use std::ops::Range;
+
+use gearbox_core::cpu::{self, Executor};
+use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, GridJob, Kernel};
+use rayon::prelude::*;
+
+/// A rayon thread pool of its own (`--threads`, else `RAYON_NUM_THREADS`, else all cores).
+pub struct Rayon {
+    pool: rayon::ThreadPool,
+}
+
+impl Executor for Rayon {
+    fn map<T: Send>(&self, items: Range<u64>, f: &(dyn Fn(u64) -> T + Sync)) -> Vec<T> {
+        let items = items.start as usize..items.end as usize;
+        self.pool.install(|| {
+            items
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|i| f(i as u64))
+                .collect()
+        })
+    }
+}
+
+impl Backend for Rayon {
+    const NAME: &'static str = "rayon";
+    const ABOUT: &'static str = "all CPU cores, rayon work-stealing over fixed chunks";
+
+    fn open(options: &BackendOptions) -> anyhow::Result<Self> {
+        let mut builder =
+            rayon::ThreadPoolBuilder::new().thread_name(|i| format!("gearbox-rayon-{i}"));
+        if let Some(threads) = options.threads {
+            anyhow::ensure!(threads > 0, "--threads must be at least 1");
+            builder = builder.num_threads(threads);
+        }
+        Ok(Rayon {
+            pool: builder.build()?,
+        })
+    }
+
+    fn device(&self) -> DeviceInfo {
+        let threads = self.pool.current_num_threads();
+        DeviceInfo {
+            device: format!("cpu, {threads} threads"),
+            threads: Some(threads),
+        }
+    }
+
+    fn run_series(
+        &self,
+        kernel: &Kernel,
+        plan: &ChunkPlan,
+        control: &Control,
+    ) -> anyhow::Result<Dd> {
+        control.timed("compute", || cpu::run_series(self, kernel, plan, control))
+    }
+
+    fn run_grid(
+        &self,
+        kernel: &Kernel,
+        job: &GridJob<'_>,
+        control: &Control,
+    ) -> anyhow::Result<()> {
+        control.timed("compute", || cpu::run_grid(self, kernel, job, control))
+    }
+}
+
+gearbox_core::export_backend!(Rayon);

@@ -1,0 +1,358 @@
+//! The backend contract: where and how work runs. A backend implements each
+//! workload kind once, against the safe views in this module ([`Kernel`],
+//! [`Control`], [`GridJob`]), and is exported with
+//! [`export_backend!`](crate::export_backend).
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::abi::{
+    self, ControlFfi, GridJobFfi, KernelFfi, RawSlice, RawSliceMut, Sink, SlabFfi, Str,
+};
+use crate::dd::Dd;
+use crate::plan::{ChunkPlan, SlabPlan};
+use crate::workload::GridLayout;
+
+/// What a backend library says about itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// Name used with `--backend`.
+    pub name: String,
+    /// One line saying where it runs work.
+    pub about: String,
+}
+
+/// How the user asked a backend to be opened.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackendOptions {
+    /// Worker threads (CPU backends); `None`: the backend's default.
+    pub threads: Option<usize>,
+    /// Substring of the adapter name to pick (GPU backends).
+    pub adapter: Option<String>,
+}
+
+/// What an open backend runs on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Human-readable device, e.g. "cpu, 2 threads" or an adapter name.
+    pub device: String,
+    /// Worker threads, for CPU backends.
+    pub threads: Option<usize>,
+}
+
+/// The error a backend returns when the user cancelled the run.
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+/// A backend. Implement it, then `gearbox_core::export_backend!(MyBackend);`.
+pub trait Backend: Sized + Send + Sync + 'static {
+    /// Name used with `--backend`.
+    const NAME: &'static str;
+    /// One line saying where it runs work.
+    const ABOUT: &'static str;
+
+    /// Opens the backend (finds the device, starts the pool).
+    fn open(options: &BackendOptions) -> anyhow::Result<Self>;
+
+    /// What it runs on.
+    fn device(&self) -> DeviceInfo;
+
+    /// Sums the series `kernel` over `plan`. Partials must be combined so that the
+    /// result does not depend on scheduling (CPU backends: [`crate::cpu`]).
+    fn run_series(
+        &self,
+        kernel: &Kernel,
+        plan: &ChunkPlan,
+        control: &Control,
+    ) -> anyhow::Result<Dd>;
+
+    /// Computes every slab of `job` and hands each one's outputs to [`GridJob::deliver`].
+    fn run_grid(&self, kernel: &Kernel, job: &GridJob<'_>, control: &Control)
+    -> anyhow::Result<()>;
+}
+
+/// Runs `f`, turning an error (or a cancellation) into the ABI's status and message.
+pub(crate) fn status_of(result: anyhow::Result<i32>, err: &Sink) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(e) if e.is::<Cancelled>() => abi::CANCELLED,
+        Err(e) => {
+            err.put(&format!("{e:#}"));
+            abi::FAILED
+        }
+    }
+}
+
+/// Turns a status and message from across the boundary back into a `Result`.
+pub(crate) fn result_of(code: i32, message: String) -> anyhow::Result<i32> {
+    match code {
+        abi::OK | abi::ABSENT => Ok(code),
+        abi::CANCELLED => Err(Cancelled.into()),
+        _ if message.is_empty() => Err(anyhow::anyhow!("failed with status {code} and no message")),
+        _ => Err(anyhow::anyhow!(message)),
+    }
+}
+
+/// Calls an ABI function that reports errors through a sink.
+pub(crate) fn call(f: impl FnOnce(Sink) -> i32) -> anyhow::Result<i32> {
+    let mut message = String::new();
+    let code = f(Sink::to_string(&mut message));
+    result_of(code, message)
+}
+
+/// A workload instance as a backend sees it: the functions it may call.
+pub struct Kernel {
+    raw: KernelFfi,
+}
+
+// SAFETY: the instance behind the handle is `Send + Sync` (the `Workload` bound),
+// and the vtable is plain function pointers.
+unsafe impl Send for Kernel {}
+// SAFETY: as above; every call takes the instance by shared reference.
+unsafe impl Sync for Kernel {}
+
+impl Kernel {
+    /// # Safety
+    /// `raw` must point to a live instance and its library's vtable.
+    pub(crate) unsafe fn from_raw(raw: KernelFfi) -> Kernel {
+        Kernel { raw }
+    }
+
+    fn vtable(&self) -> &abi::WorkloadVTable {
+        // SAFETY: the vtable outlives the kernel (libraries are never unloaded).
+        unsafe { &*self.raw.vtable }
+    }
+
+    /// Series: the compensated partial sum of `first..=last`.
+    pub fn partial_sum(&self, first: u64, last: u64) -> anyhow::Result<Dd> {
+        let mut out = Dd::ZERO;
+        call(|err| (self.vtable().series_partial)(self.raw.handle, first, last, &mut out, err))?;
+        Ok(out)
+    }
+
+    /// The workload's WGSL, if it has a GPU kernel.
+    pub fn wgsl(&self) -> anyhow::Result<Option<String>> {
+        let mut text = String::new();
+        let code =
+            call(|err| (self.vtable().wgsl)(self.raw.handle, Sink::to_string(&mut text), err))?;
+        Ok((code == abi::OK).then_some(text))
+    }
+
+    /// Grid: generates the inputs of outer rows `rows`.
+    pub fn fill_inputs(
+        &self,
+        rows: std::ops::Range<u64>,
+        axes: &[&[f64]],
+        inputs: &mut [&mut [f64]],
+    ) -> anyhow::Result<()> {
+        let ins: Vec<RawSliceMut> = inputs
+            .iter_mut()
+            .map(|s| RawSliceMut {
+                ptr: s.as_mut_ptr(),
+                len: s.len(),
+            })
+            .collect();
+        self.call_slab(self.vtable().grid_fill, rows, axes, &ins, &[])
+    }
+
+    /// Grid: computes the outputs of outer rows `rows` from their inputs.
+    pub fn map(
+        &self,
+        rows: std::ops::Range<u64>,
+        axes: &[&[f64]],
+        inputs: &[&[f64]],
+        outputs: &mut [&mut [f64]],
+    ) -> anyhow::Result<()> {
+        // The callee only reads the inputs of `grid_map`.
+        let ins: Vec<RawSliceMut> = inputs
+            .iter()
+            .map(|s| RawSliceMut {
+                ptr: s.as_ptr() as *mut f64,
+                len: s.len(),
+            })
+            .collect();
+        let outs: Vec<RawSliceMut> = outputs
+            .iter_mut()
+            .map(|s| RawSliceMut {
+                ptr: s.as_mut_ptr(),
+                len: s.len(),
+            })
+            .collect();
+        self.call_slab(self.vtable().grid_map, rows, axes, &ins, &outs)
+    }
+
+    fn call_slab(
+        &self,
+        f: extern "C" fn(abi::Handle, *const SlabFfi, Sink) -> i32,
+        rows: std::ops::Range<u64>,
+        axes: &[&[f64]],
+        inputs: &[RawSliceMut],
+        outputs: &[RawSliceMut],
+    ) -> anyhow::Result<()> {
+        let axes: Vec<RawSlice> = axes
+            .iter()
+            .map(|a| RawSlice {
+                ptr: a.as_ptr(),
+                len: a.len(),
+            })
+            .collect();
+        let slab = SlabFfi {
+            row_first: rows.start,
+            row_end: rows.end,
+            axes: axes.as_ptr(),
+            n_axes: axes.len(),
+            inputs: inputs.as_ptr(),
+            n_inputs: inputs.len(),
+            outputs: outputs.as_ptr(),
+            n_outputs: outputs.len(),
+        };
+        call(|err| f(self.raw.handle, &slab, err)).map(drop)
+    }
+}
+
+/// The host's side of a run, as a backend sees it.
+pub struct Control {
+    raw: ControlFfi,
+}
+
+// SAFETY: the host's control state is thread-safe (atomics) by contract.
+unsafe impl Send for Control {}
+// SAFETY: as above.
+unsafe impl Sync for Control {}
+
+impl Control {
+    /// # Safety
+    /// `raw.ctx` must be valid for the duration of the run and thread-safe.
+    pub(crate) unsafe fn from_raw(raw: ControlFfi) -> Control {
+        Control { raw }
+    }
+
+    /// Reports `done` more units (chunks or slabs) finished.
+    pub fn advance(&self, done: u64) {
+        (self.raw.advance)(self.raw.ctx, done);
+    }
+
+    /// `Err(Cancelled)` once the user asked to stop: call it between units of work.
+    pub fn check(&self) -> Result<(), Cancelled> {
+        if (self.raw.cancelled)(self.raw.ctx) {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records `seconds` spent in phase `name`.
+    pub fn record_phase(&self, name: &str, seconds: f64) {
+        (self.raw.phase)(self.raw.ctx, Str::new(name), seconds);
+    }
+
+    /// Runs `f`, recording its wall time as phase `name`.
+    pub fn timed<T>(&self, name: &str, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let value = f();
+        self.record_phase(name, start.elapsed().as_secs_f64());
+        value
+    }
+}
+
+/// A grid run as a backend sees it.
+pub struct GridJob<'a> {
+    /// Shape of the grid, outermost first.
+    pub dims: &'a [u64],
+    /// The canonical slabs: outputs are delivered slab by slab of this plan.
+    pub plan: SlabPlan,
+    /// Full coordinate axes.
+    pub axes: Vec<&'a [f64]>,
+    /// Full input arrays, when the user supplied them; otherwise the kernel generates them.
+    pub inputs: Option<Vec<&'a [f64]>>,
+    /// Number of input fields.
+    pub n_inputs: usize,
+    /// Number of output fields.
+    pub n_outputs: usize,
+    raw: &'a GridJobFfi,
+}
+
+// SAFETY: `deliver` is thread-safe by contract; the slices are shared reads.
+unsafe impl Sync for GridJob<'_> {}
+
+impl<'a> GridJob<'a> {
+    /// # Safety
+    /// Every pointer in `raw` must be valid for `'a`.
+    pub(crate) unsafe fn from_raw(raw: &'a GridJobFfi) -> GridJob<'a> {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            let slices = |p: *const RawSlice, n: usize| -> Vec<&'a [f64]> {
+                if n == 0 {
+                    return Vec::new();
+                }
+                std::slice::from_raw_parts(p, n)
+                    .iter()
+                    .map(|s| std::slice::from_raw_parts(s.ptr, s.len))
+                    .collect()
+            };
+            let dims = std::slice::from_raw_parts(raw.dims, raw.n_dims);
+            GridJob {
+                dims,
+                plan: SlabPlan {
+                    outer: dims[0],
+                    rows: raw.rows_per_slab.max(1),
+                },
+                axes: slices(raw.axes, raw.n_axes),
+                inputs: (raw.n_inputs > 0).then(|| slices(raw.inputs, raw.n_inputs)),
+                n_inputs: raw.n_fields_in,
+                n_outputs: raw.n_fields_out,
+                raw,
+            }
+        }
+    }
+
+    /// Elements per outer row.
+    pub fn row_len(&self) -> u64 {
+        self.dims[1..].iter().product()
+    }
+
+    /// Element range (in the flattened grid) of outer rows `rows`.
+    pub fn elements(&self, rows: &std::ops::Range<u64>) -> std::ops::Range<usize> {
+        let r = self.row_len();
+        (rows.start * r) as usize..(rows.end * r) as usize
+    }
+
+    /// The preloaded inputs of outer rows `rows`, if the user supplied inputs.
+    pub fn preloaded(&self, rows: &std::ops::Range<u64>) -> Option<Vec<&'a [f64]>> {
+        let range = self.elements(rows);
+        self.inputs
+            .as_ref()
+            .map(|ins| ins.iter().map(|a| &a[range.clone()]).collect())
+    }
+
+    /// Hands the outputs of canonical slab `slab` to the host (checksums, files).
+    pub fn deliver(&self, slab: u64, outputs: &[&[f64]]) -> anyhow::Result<()> {
+        let outs: Vec<RawSlice> = outputs
+            .iter()
+            .map(|s| RawSlice {
+                ptr: s.as_ptr(),
+                len: s.len(),
+            })
+            .collect();
+        call(|err| (self.raw.deliver)(self.raw.deliver_ctx, slab, outs.as_ptr(), outs.len(), err))
+            .map(drop)
+    }
+
+    /// The layout-independent description of the grid, for diagnostics.
+    pub fn describe(&self) -> String {
+        let dims: Vec<String> = self.dims.iter().map(u64::to_string).collect();
+        format!(
+            "{} grid, {} slabs of {} rows",
+            dims.join("×"),
+            self.plan.len(),
+            self.plan.rows
+        )
+    }
+}
+
+/// Total bytes a grid of `layout` needs when every field is held in memory.
+pub fn grid_bytes(layout: &GridLayout) -> u128 {
+    u128::from(layout.len()) * (layout.inputs.len() + layout.outputs.len()) as u128 * 8
+}

@@ -1,0 +1,92 @@
+//! The CPU driver shared by the serial and rayon backends. They differ only in
+//! how they map a function over a range of work items ([`Executor`]); chunking,
+//! ordered reduction, progress, cancellation and slab buffers live here once.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use crate::backend::{Control, GridJob, Kernel};
+use crate::dd::Dd;
+use crate::plan::{ChunkPlan, OrderedSum};
+
+/// Chunks mapped between two ordered folds: bounds the memory of a run to
+/// O(batch), whatever N, while keeping every worker busy.
+const BATCH_CHUNKS: u64 = 1024;
+
+/// How a CPU backend maps work over items.
+pub trait Executor: Sync {
+    /// `f(i)` for every `i` in `items`, results in item order.
+    fn map<T: Send>(&self, items: Range<u64>, f: &(dyn Fn(u64) -> T + Sync)) -> Vec<T>;
+}
+
+/// Sums a series over `plan`: chunk partials computed by `executor`, folded in
+/// plan order, so the bits do not depend on the executor or its thread count.
+pub fn run_series(
+    executor: &impl Executor,
+    kernel: &Kernel,
+    plan: &ChunkPlan,
+    control: &Control,
+) -> anyhow::Result<Dd> {
+    let mut total = OrderedSum::default();
+    let mut start = 0;
+    while start < plan.len() {
+        let end = (start + BATCH_CHUNKS).min(plan.len());
+        let partials = executor.map(start..end, &|i| {
+            control.check()?;
+            let chunk = plan.chunk(i);
+            let partial = kernel.partial_sum(chunk.first, chunk.last)?;
+            control.advance(1);
+            Ok::<_, anyhow::Error>(partial)
+        });
+        for partial in partials {
+            total.push(partial?);
+        }
+        start = end;
+    }
+    Ok(total.total())
+}
+
+thread_local! {
+    /// Per-thread slab buffers, reused from slab to slab (no page faults per slab).
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs every canonical slab of `job` on `executor`: inputs (preloaded or
+/// generated), the kernel's map, and delivery of the outputs.
+pub fn run_grid(
+    executor: &impl Executor,
+    kernel: &Kernel,
+    job: &GridJob<'_>,
+    control: &Control,
+) -> anyhow::Result<()> {
+    let results = executor.map(0..job.plan.len(), &|slab| {
+        control.check()?;
+        let rows = job.plan.slab(slab);
+        let len = job.elements(&rows).len();
+        SCRATCH.with_borrow_mut(|scratch| {
+            let fields = job.n_outputs
+                + if job.inputs.is_some() {
+                    0
+                } else {
+                    job.n_inputs
+                };
+            scratch.resize(fields * len, 0.0);
+            let (generated, outputs) = scratch.split_at_mut(fields * len - job.n_outputs * len);
+            let mut outputs: Vec<&mut [f64]> = outputs.chunks_mut(len.max(1)).collect();
+            let inputs: Vec<&[f64]> = match job.preloaded(&rows) {
+                Some(inputs) => inputs,
+                None => {
+                    let mut inputs: Vec<&mut [f64]> = generated.chunks_mut(len.max(1)).collect();
+                    kernel.fill_inputs(rows.clone(), &job.axes, &mut inputs)?;
+                    inputs.into_iter().map(|s| &*s).collect()
+                }
+            };
+            kernel.map(rows.clone(), &job.axes, &inputs, &mut outputs)?;
+            let outputs: Vec<&[f64]> = outputs.iter().map(|s| &**s).collect();
+            job.deliver(slab, &outputs)
+        })?;
+        control.advance(1);
+        Ok::<_, anyhow::Error>(())
+    });
+    results.into_iter().collect()
+}

@@ -1,0 +1,249 @@
+//! Workload parameters: their declarations (shown by `gearbox list`, turned into
+//! command-line flags) and the parsing of their values.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// What values a parameter takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    /// A positive integer count up to 2⁶⁴ − 1; accepts `1e9`, `1_000_000_000`, `1000000000`.
+    Count,
+    /// A non-negative integer (seeds, offsets); same syntax as `Count`, zero allowed.
+    Integer,
+    /// A finite floating-point number.
+    Float,
+    /// Free text, validated by the workload.
+    Text,
+}
+
+impl ParamKind {
+    /// The word used in help text for a value of this kind.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            ParamKind::Count | ParamKind::Integer => "N",
+            ParamKind::Float => "X",
+            ParamKind::Text => "TEXT",
+        }
+    }
+}
+
+/// The declaration of one parameter of a workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    /// Flag name without dashes, e.g. `n` for `--n`.
+    pub name: String,
+    /// What values it takes.
+    pub kind: ParamKind,
+    /// Default value as the user would type it.
+    pub default: String,
+    /// One line of help.
+    pub help: String,
+}
+
+impl ParamSpec {
+    /// Declares a parameter.
+    pub fn new(name: &str, kind: ParamKind, default: &str, help: &str) -> ParamSpec {
+        ParamSpec {
+            name: name.into(),
+            kind,
+            default: default.into(),
+            help: help.into(),
+        }
+    }
+
+    /// Checks a raw value against this parameter's kind; the error is one line naming the flag.
+    pub fn check(&self, raw: &str) -> Result<(), String> {
+        let flag = &self.name;
+        match self.kind {
+            ParamKind::Count => match parse_integer(raw) {
+                Ok(0) => Err(format!("--{flag} must be at least 1, got {raw:?}")),
+                Ok(_) => Ok(()),
+                Err(why) => Err(format!("--{flag}: {why}")),
+            },
+            ParamKind::Integer => parse_integer(raw)
+                .map(drop)
+                .map_err(|why| format!("--{flag}: {why}")),
+            ParamKind::Float => match raw.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(()),
+                _ => Err(format!("--{flag}: {raw:?} is not a finite number")),
+            },
+            ParamKind::Text => Ok(()),
+        }
+    }
+}
+
+/// Parses an unsigned integer written as `1000000000`, `1_000_000_000` or `1e9`
+/// (also `2.5e6`, when the value is a whole number).
+pub fn parse_integer(raw: &str) -> Result<u64, String> {
+    let s: String = raw.trim().chars().filter(|&c| c != '_').collect();
+    if s.is_empty() {
+        return Err("expected a whole number, got an empty value".into());
+    }
+    if s.starts_with('-') {
+        return Err(format!("{raw:?} is negative; expected a whole number ≥ 0"));
+    }
+    if let Ok(v) = s.parse::<u64>() {
+        return Ok(v);
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{raw:?} is larger than the largest supported value {}",
+            u64::MAX
+        ));
+    }
+    let Some((mantissa, exponent)) = s.split_once(['e', 'E']) else {
+        return Err(format!(
+            "{raw:?} is not a whole number (write e.g. 1000000, 1_000_000 or 1e6)"
+        ));
+    };
+    let exponent: u32 = exponent
+        .strip_prefix('+')
+        .unwrap_or(exponent)
+        .parse()
+        .map_err(|_| {
+            format!("{raw:?} is not a whole number (write e.g. 1000000, 1_000_000 or 1e6)")
+        })?;
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_ok = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if int_part.is_empty() && frac_part.is_empty() || !digits_ok(int_part) || !digits_ok(frac_part)
+    {
+        return Err(format!(
+            "{raw:?} is not a whole number (write e.g. 1000000, 1_000_000 or 1e6)"
+        ));
+    }
+    let frac_len = frac_part.len() as u32;
+    if frac_len > exponent {
+        return Err(format!("{raw:?} is not a whole number"));
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let mut value: u128 = 0;
+    for b in digits.bytes() {
+        value = value * 10 + u128::from(b - b'0');
+        if value > u128::from(u64::MAX) {
+            return Err(format!(
+                "{raw:?} is larger than the largest supported value {}",
+                u64::MAX
+            ));
+        }
+    }
+    for _ in 0..exponent - frac_len {
+        value *= 10;
+        if value > u128::from(u64::MAX) {
+            return Err(format!(
+                "{raw:?} is larger than the largest supported value {}",
+                u64::MAX
+            ));
+        }
+    }
+    Ok(value as u64)
+}
+
+/// Parameter values of one run, checked against the workload's declarations,
+/// with the defaults filled in.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    values: BTreeMap<String, String>,
+}
+
+impl Params {
+    /// Checks `given` (name → raw value) against `specs` and fills in defaults.
+    /// Unknown names and malformed values are one-line errors.
+    pub fn resolve<'a>(
+        specs: &[ParamSpec],
+        given: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Params, String> {
+        let mut values = BTreeMap::new();
+        for (name, raw) in given {
+            let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| {
+                let known: Vec<String> = specs.iter().map(|s| format!("--{}", s.name)).collect();
+                format!(
+                    "unknown parameter --{name} (this workload takes {})",
+                    known.join(", ")
+                )
+            })?;
+            spec.check(raw)?;
+            values.insert(name.to_string(), raw.to_string());
+        }
+        for spec in specs {
+            if !values.contains_key(&spec.name) {
+                spec.check(&spec.default)
+                    .map_err(|why| format!("default of {why}"))?;
+                values.insert(spec.name.clone(), spec.default.clone());
+            }
+        }
+        Ok(Params { values })
+    }
+
+    /// The raw text of a parameter.
+    pub fn text(&self, name: &str) -> anyhow::Result<&str> {
+        self.values.get(name).map(String::as_str).ok_or_else(|| {
+            anyhow::anyhow!("parameter --{name} is missing (is it declared in params()?)")
+        })
+    }
+
+    /// An integer parameter (`Count` or `Integer`).
+    pub fn integer(&self, name: &str) -> anyhow::Result<u64> {
+        parse_integer(self.text(name)?).map_err(|why| anyhow::anyhow!("--{name}: {why}"))
+    }
+
+    /// A floating-point parameter.
+    pub fn float(&self, name: &str) -> anyhow::Result<f64> {
+        let raw = self.text(name)?;
+        raw.trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--{name}: {raw:?} is not a number"))
+    }
+
+    /// All values, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_in_every_spelling() {
+        assert_eq!(parse_integer("1000000000"), Ok(1_000_000_000));
+        assert_eq!(parse_integer("1_000_000_000"), Ok(1_000_000_000));
+        assert_eq!(parse_integer("1e9"), Ok(1_000_000_000));
+        assert_eq!(parse_integer("2.5e3"), Ok(2500));
+        assert_eq!(parse_integer("18446744073709551615"), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn bad_integers_are_refused() {
+        for bad in [
+            "",
+            "-1",
+            "abc",
+            "1.5",
+            "1e20",
+            "18446744073709551616",
+            "1e",
+            "e5",
+            "2.55e1",
+        ] {
+            assert!(parse_integer(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn resolve_fills_defaults_and_rejects_unknowns() {
+        let specs = [ParamSpec::new("n", ParamKind::Count, "1e6", "terms")];
+        let p = Params::resolve(&specs, []).unwrap();
+        assert_eq!(p.integer("n").unwrap(), 1_000_000);
+        let e = Params::resolve(&specs, [("m", "3")]).unwrap_err();
+        assert!(e.contains("--m") && e.contains("--n"), "{e}");
+        assert!(
+            Params::resolve(&specs, [("n", "0")])
+                .unwrap_err()
+                .contains("at least 1")
+        );
+    }
+}

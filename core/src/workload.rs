@@ -1,0 +1,129 @@
+//! The workload contract: what to compute. A workload is one of a few *kinds*;
+//! every backend implements each kind once, so a new workload of an existing kind
+//! runs everywhere without touching the core or the backends.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dd::Dd;
+use crate::params::{ParamSpec, Params};
+
+/// The kinds of work a backend knows how to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Σ term(k) over an inclusive u64 index range.
+    Series,
+    /// An element-wise map over an N-d grid, with checksums of the outputs.
+    Grid,
+}
+
+/// What a workload library says about itself before any instance exists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadInfo {
+    /// Name used on the command line.
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// One line saying what it computes.
+    pub about: String,
+    /// Declared parameters.
+    pub params: Vec<ParamSpec>,
+}
+
+/// Behaviour shared by every kind of workload. Implement this and one kind
+/// trait ([`Series`] or [`Grid`]), then export with
+/// [`export_series!`](crate::export_series) or [`export_grid!`](crate::export_grid).
+pub trait Workload: Sized + Send + Sync + 'static {
+    /// Name used on the command line, e.g. `basel`.
+    const NAME: &'static str;
+    /// One line saying what it computes.
+    const ABOUT: &'static str;
+
+    /// The parameters it takes, with defaults and help.
+    fn params() -> Vec<ParamSpec>;
+
+    /// Builds an instance from checked parameters; an `Err` is shown to the user as
+    /// one line (e.g. "--exclude must be a non-empty digit string").
+    fn from_params(params: &Params) -> anyhow::Result<Self>;
+
+    /// The exact result when it is known in closed form (series: the exact partial sum,
+    /// rounded to f64).
+    fn exact(&self) -> Option<f64> {
+        None
+    }
+
+    /// The WGSL that runs this workload on the GPU, or `None` if it has no GPU kernel.
+    /// What it must define depends on the kind; see `docs/PLUGINS.md`.
+    fn wgsl(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A series: Σ term(k) over `first..=last`.
+pub trait Series: Workload {
+    /// The inclusive index range summed.
+    fn range(&self) -> (u64, u64);
+
+    /// Σ term(k) for k in `first..=last` (a sub-range of [`Series::range`]), as a
+    /// compensated partial. Called once per chunk, so it may vectorise, skip excluded
+    /// blocks or use recurrences.
+    fn partial_sum(&self, first: u64, last: u64) -> Dd;
+}
+
+/// The shape and fields of a grid workload instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridLayout {
+    /// Sizes, outermost first (C order); slabs cut the first one.
+    pub dims: Vec<u64>,
+    /// Name of the coordinate axis along each dimension (also the `.npy` file it is read from).
+    pub axes: Vec<String>,
+    /// Input fields, each a full array of shape `dims`.
+    pub inputs: Vec<String>,
+    /// Output fields, each a full array of shape `dims`.
+    pub outputs: Vec<String>,
+}
+
+impl GridLayout {
+    /// Elements in the whole grid.
+    pub fn len(&self) -> u64 {
+        self.dims.iter().product()
+    }
+
+    /// True when some dimension is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Elements in one row of the outermost dimension.
+    pub fn row_len(&self) -> u64 {
+        self.dims[1..].iter().product()
+    }
+}
+
+/// The part of a grid a kernel works on: outer rows `rows`, with the full
+/// coordinate axes and the slab's slice of every input field.
+pub struct Slab<'a> {
+    /// Outer rows covered.
+    pub rows: Range<u64>,
+    /// Full coordinate axes, one per dimension.
+    pub axes: &'a [&'a [f64]],
+    /// Each input field restricted to the slab (C order).
+    pub inputs: &'a [&'a [f64]],
+}
+
+/// An element-wise map over a grid.
+pub trait Grid: Workload {
+    /// Shape and field names of this instance.
+    fn layout(&self) -> GridLayout;
+
+    /// Coordinates along each dimension (used when no `--input` directory is given).
+    fn axes(&self) -> Vec<Vec<f64>>;
+
+    /// Generates the inputs of outer rows `rows` (used when no `--input` directory is given).
+    fn fill_inputs(&self, rows: Range<u64>, axes: &[&[f64]], inputs: &mut [&mut [f64]]);
+
+    /// Computes the outputs of one slab.
+    fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]);
+}

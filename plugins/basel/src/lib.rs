@@ -1,0 +1,87 @@
+//! The Basel series S(N) = Σ_{k=1..N} 1/k², which tends to π²/6.
+//! The model plugin: a series in a few lines, with its exact value in closed form.
+
+use gearbox_core::sum::sum_terms;
+use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};
+
+/// Σ 1/k² for k = 1..=n.
+pub struct Basel {
+    n: u64,
+}
+
+/// π²/6 as a double-double.
+const PI2_OVER_6: Dd = Dd {
+    hi: 1.6449340668482264,
+    lo: 3.040672350398476e-17,
+};
+
+/// The trigamma function ψ₁(x) = Σ_{j≥0} 1/(x+j)² for x ≥ 1, to double-double
+/// accuracy: shift x past 30 by the recurrence, then the asymptotic series.
+fn trigamma(x: u64) -> Dd {
+    let mut head = Dd::ZERO;
+    let mut x = Dd::from(x as f64);
+    while x.hi < 30.0 {
+        head = head + (x * x).recip();
+        x = x + Dd::from(1.0);
+    }
+    // ψ₁(x) ~ 1/x + 1/(2x²) + Σ B₂ₖ/x^(2k+1); next term < 1e-24 for x ≥ 30.
+    const BERNOULLI: [f64; 7] = [
+        1.0 / 6.0,
+        -1.0 / 30.0,
+        1.0 / 42.0,
+        -1.0 / 30.0,
+        5.0 / 66.0,
+        -691.0 / 2730.0,
+        7.0 / 6.0,
+    ];
+    let inv = x.recip();
+    let inv2 = inv * inv;
+    let mut power = inv * inv2;
+    let mut tail = inv + inv2 * Dd::from(0.5);
+    for b in BERNOULLI {
+        tail = tail + power * Dd::from(b);
+        power = power * inv2;
+    }
+    head + tail
+}
+
+impl Workload for Basel {
+    const NAME: &'static str = "basel";
+    const ABOUT: &'static str = "Basel series: sum of 1/k^2 for k = 1..=N (tends to pi^2/6)";
+
+    fn params() -> Vec<ParamSpec> {
+        vec![ParamSpec::new(
+            "n",
+            ParamKind::Count,
+            "1e9",
+            "number of terms N",
+        )]
+    }
+
+    fn from_params(params: &Params) -> anyhow::Result<Self> {
+        Ok(Basel {
+            n: params.integer("n")?,
+        })
+    }
+
+    /// S(N) = π²/6 − ψ₁(N+1).
+    fn exact(&self) -> Option<f64> {
+        Some((PI2_OVER_6 - trigamma(self.n + 1)).to_f64())
+    }
+
+    fn wgsl(&self) -> Option<String> {
+        Some(include_str!("../../../shaders/basel.wgsl").into())
+    }
+}
+
+impl Series for Basel {
+    fn range(&self) -> (u64, u64) {
+        (1, self.n)
+    }
+
+    fn partial_sum(&self, first: u64, last: u64) -> Dd {
+        sum_terms(first, last, |k| 1.0 / (k * k))
+    }
+}
+
+gearbox_core::export_series!(Basel);

@@ -1,0 +1,2 @@
+//! Integration tests for gearbox live in `tests/`; they load the libraries built
+//! by `cargo build --release --workspace` from the target directory.
