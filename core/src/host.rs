@@ -361,6 +361,7 @@ impl Instance<'_> {
         layout
             .dims
             .iter()
+            .take(layout.axes.len())
             .enumerate()
             .map(|(i, &d)| {
                 let mut axis = vec![0.0; d as usize];

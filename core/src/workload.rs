@@ -77,7 +77,8 @@ pub trait Series: Workload {
 pub struct GridLayout {
     /// Sizes, outermost first (C order); slabs cut the first one.
     pub dims: Vec<u64>,
-    /// Name of the coordinate axis along each dimension (also the `.npy` file it is read from).
+    /// Name of the coordinate axis along each dimension (also the `.npy` file it is read
+    /// from); empty for a grid without coordinates (e.g. a plain 1-d array).
     pub axes: Vec<String>,
     /// Input fields, each a full array of shape `dims`.
     pub inputs: Vec<String>,
@@ -118,7 +119,8 @@ pub trait Grid: Workload {
     /// Shape and field names of this instance.
     fn layout(&self) -> GridLayout;
 
-    /// Coordinates along each dimension (used when no `--input` directory is given).
+    /// Coordinates along each dimension, one vector per name in [`GridLayout::axes`]
+    /// (used when no `--input` directory is given).
     fn axes(&self) -> Vec<Vec<f64>>;
 
     /// Generates the inputs of outer rows `rows` (used when no `--input` directory is given).
