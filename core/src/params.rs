@@ -60,6 +60,9 @@ impl ParamSpec {
         match self.kind {
             ParamKind::Count => match parse_integer(raw) {
                 Ok(0) => Err(format!("--{flag} must be at least 1, got {raw:?}")),
+                Err(_) if raw.trim().starts_with('-') => {
+                    Err(format!("--{flag} must be at least 1, got {raw:?}"))
+                }
                 Ok(_) => Ok(()),
                 Err(why) => Err(format!("--{flag}: {why}")),
             },
@@ -144,6 +147,7 @@ pub fn parse_integer(raw: &str) -> Result<u64, String> {
 /// Parameter values of one run, checked against the workload's declarations,
 /// with the defaults filled in.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Params {
     values: BTreeMap<String, String>,
 }

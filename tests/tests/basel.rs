@@ -66,3 +66,26 @@ fn basel_1e8_on_the_cpu_backends_within_one_ulp() {
         );
     }
 }
+
+#[test]
+fn serial_and_rayon_agree_bit_for_bit_for_any_thread_count() {
+    use gearbox_core::BackendOptions;
+    let serial = kit::open_backend("serial", &BackendOptions::default()).unwrap();
+    let (reference, _) = kit::run_series(&serial, "basel", &[("n", "3e7")]).unwrap();
+    for threads in [1, 2, 3, 7] {
+        let rayon = kit::open_backend(
+            "rayon",
+            &BackendOptions {
+                threads: Some(threads),
+                adapter: None,
+            },
+        )
+        .unwrap();
+        let (value, _) = kit::run_series(&rayon, "basel", &[("n", "3e7")]).unwrap();
+        assert_eq!(
+            value.to_bits(),
+            reference.to_bits(),
+            "{threads} threads: {value} vs serial {reference}"
+        );
+    }
+}

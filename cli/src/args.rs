@@ -1,0 +1,164 @@
+//! The command line, built at run time: every workload found becomes a
+//! subcommand of `run` (and `compare`, `bench`, `scale`) with its own flags,
+//! help text and validation, so plugins get a proper CLI without touching it.
+
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use gearbox_core::host::{Registry, WorkloadLib};
+use gearbox_core::{Kind, ParamSpec};
+
+const EXAMPLES: &str = "\
+Examples:
+  gearbox run basel --n 1e9                      Basel sum on all cores (rayon)
+  gearbox run kempner --n 1e8 --backend serial   digit-excluded harmonic series, one thread
+  gearbox run velocity --backend wgpu --output out/   grid conversion on the GPU, .npy outputs
+  gearbox list                                   backends and workloads found, with parameters
+  gearbox compare trig --n 1e7                   cross-check every backend against the exact value
+  gearbox bench basel --n 1e9 --repeat 5         timing statistics with a per-phase breakdown
+  gearbox scale basel --threads 1,2 --n 1e8,1e9 --plot basel.svg   speed-up and runtime tables";
+
+/// Finds `--plugin-dir` values before the full parse (the workloads they hold shape the CLI).
+pub fn plugin_dirs(args: &[String]) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--plugin-dir" {
+            dirs.extend(it.next().map(PathBuf::from));
+        } else if let Some(dir) = arg.strip_prefix("--plugin-dir=") {
+            dirs.push(PathBuf::from(dir));
+        }
+    }
+    dirs
+}
+
+/// The whole command line for the libraries in `registry`.
+pub fn command(registry: &Registry) -> Command {
+    let backends = registry.backend_names();
+    Command::new("gearbox")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Brute-force numerics (series sums, grid conversions) on CPU threads or the GPU, with plugins loaded at run time")
+        .after_help(EXAMPLES)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .arg(
+            Arg::new("plugin-dir")
+                .long("plugin-dir")
+                .value_name("DIR")
+                .action(ArgAction::Append)
+                .global(true)
+                .value_parser(value_parser!(PathBuf))
+                .help("Also load backends and workloads from DIR (searched before GEARBOX_PLUGIN_PATH and the executable's directory)"),
+        )
+        .subcommand(
+            workload_group("run", "Run a workload on one backend and print its result, exact value and time", registry)
+                .args(backend_args(&backends))
+                .args(output_args())
+                .arg(flag("profile", "Print the time of each phase (load, set-up, transfer, compute, reduce)")),
+        )
+        .subcommand(
+            Command::new("list")
+                .about("List the backends and workloads found, with availability and parameters")
+                .arg(flag("json", "Print one JSON object instead of text")),
+        )
+}
+
+fn flag(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::SetTrue)
+        .global(true)
+        .help(help)
+}
+
+/// `--backend`, `--threads`, `--adapter`.
+fn backend_args(backends: &[String]) -> Vec<Arg> {
+    vec![
+        Arg::new("backend")
+            .long("backend")
+            .short('b')
+            .value_name("BACKEND")
+            .global(true)
+            .default_value("rayon")
+            .value_parser(PossibleValuesParser::new(backends.to_vec()))
+            .help("Where to run it"),
+        Arg::new("threads")
+            .long("threads")
+            .short('t')
+            .value_name("N")
+            .global(true)
+            .value_parser(value_parser!(u32).range(1..=4096))
+            .help("Worker threads for the rayon backend [default: RAYON_NUM_THREADS or all cores]"),
+        Arg::new("adapter")
+            .long("adapter")
+            .value_name("NAME")
+            .global(true)
+            .help("GPU adapter whose name contains NAME (wgpu backend)"),
+    ]
+}
+
+/// `--json`, `--quiet`.
+fn output_args() -> Vec<Arg> {
+    vec![
+        flag("json", "Print one JSON object instead of text"),
+        flag("quiet", "No progress bar"),
+    ]
+}
+
+/// A command with one subcommand per workload.
+pub fn workload_group(name: &'static str, about: &'static str, registry: &Registry) -> Command {
+    Command::new(name)
+        .about(about)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand_value_name("WORKLOAD")
+        .subcommand_help_heading("Workloads")
+        .subcommands(registry.workloads.iter().map(workload_command))
+}
+
+fn workload_command(lib: &WorkloadLib) -> Command {
+    let info = &lib.info;
+    let mut cmd = Command::new(info.name.clone())
+        .about(info.about.clone())
+        .next_help_heading("Workload parameters")
+        .args(info.params.iter().map(param_arg));
+    if info.kind == Kind::Grid {
+        cmd = cmd.next_help_heading("Grid files").args([
+            Arg::new("input")
+                .long("input")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help("Read the input fields and axes from DIR/<name>.npy (float64, C order) instead of generating them"),
+            Arg::new("output")
+                .long("output")
+                .value_name("DIR")
+                .value_parser(value_parser!(PathBuf))
+                .help("Write the output fields to DIR/<name>.npy"),
+        ]);
+    }
+    cmd
+}
+
+fn param_arg(spec: &ParamSpec) -> Arg {
+    let checked = spec.clone();
+    Arg::new(spec.name.clone())
+        .long(spec.name.clone())
+        .value_name(spec.kind.placeholder())
+        .default_value(spec.default.clone())
+        .help(spec.help.clone())
+        .value_parser(move |raw: &str| checked.check(raw).map(|()| raw.to_string()))
+}
+
+/// The workload parameters given (or defaulted) in `matches`, as (name, value) pairs.
+pub fn params<'m>(lib: &WorkloadLib, matches: &'m ArgMatches) -> Vec<(String, &'m str)> {
+    lib.info
+        .params
+        .iter()
+        .filter_map(|p| {
+            matches
+                .get_one::<String>(&p.name)
+                .map(|v| (p.name.clone(), v.as_str()))
+        })
+        .collect()
+}

@@ -1,0 +1,35 @@
+//! `gearbox`: a thin command line over gearbox-core. It links no backend and no
+//! workload: they are shared libraries found and loaded at run time.
+
+mod args;
+mod failure;
+mod job;
+mod list;
+mod monitor;
+mod run;
+
+use std::process::ExitCode;
+
+use gearbox_core::host::Registry;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let registry = match Registry::discover(&args::plugin_dirs(&argv)) {
+        Ok(registry) => registry,
+        Err(e) => return failure::report(&failure::usage(format!("{e:#}"))),
+    };
+    let matches = match args::command(&registry).try_get_matches_from(&argv) {
+        Ok(m) => m,
+        Err(e) => return failure::from_clap(e),
+    };
+    monitor::install_interrupt_handler();
+    let result = match matches.subcommand() {
+        Some(("run", sub)) => run::run(&registry, sub),
+        Some(("list", sub)) => list::list(&registry, sub.get_flag("json")),
+        _ => unreachable!("clap requires a known subcommand"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => failure::report(&e),
+    }
+}

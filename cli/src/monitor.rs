@@ -1,0 +1,74 @@
+//! What the user sees and does while a run is under way: a progress bar on the
+//! terminal (only once a run has lasted about a second) and Ctrl-C to stop.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use gearbox_core::host::Monitor;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Set by the first Ctrl-C; a second one exits at once.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Routes Ctrl-C to [`INTERRUPTED`] so backends stop between chunks.
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// A run's progress bar, counting chunks or slabs.
+pub struct Progress {
+    bar: ProgressBar,
+    shown: AtomicBool,
+    enabled: bool,
+    start: Instant,
+}
+
+/// How long a run must last before its bar appears.
+const SHOW_AFTER: Duration = Duration::from_millis(800);
+
+impl Progress {
+    /// A bar for `total` units of `unit` ("chunks", "slabs"), drawn on stderr when it is a
+    /// terminal and `quiet` is off.
+    pub fn new(total: u64, unit: &str, quiet: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        let template = format!(
+            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}})"
+        );
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            shown: AtomicBool::new(false),
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            start: Instant::now(),
+        }
+    }
+
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Monitor for Progress {
+    fn advance(&self, done: u64) {
+        self.bar.inc(done);
+        if self.enabled
+            && self.start.elapsed() > SHOW_AFTER
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(200));
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        INTERRUPTED.load(Ordering::Relaxed)
+    }
+}
