@@ -1,0 +1,277 @@
+//! f64 sine and cosine for the series and grid kernels: accurate (≤ 1 ulp) and
+//! branch-free, so a loop calling them vectorises; plus a double-double variant
+//! for tables and reference values.
+//!
+//! The algorithm, shared with `shaders/f64_math.wgsl` (which must not use the
+//! GPU's f64 `sin`/`cos` built-ins, see GPU-NOTES.md):
+//! 1. `j = round(x · 2/π)` (ties to even), `q = j mod 4`;
+//! 2. `r = x − j·π/2` as a double-double `r_hi + r_lo`, with π/2 split in three
+//!    doubles and the products `j·c₀`, `j·c₁` formed exactly (`two_prod`), so the
+//!    reduction stays accurate for every `|x| ≤ 2⁴²` (≈ 4.4e12), integers near
+//!    multiples of π/2 included;
+//! 3. fdlibm's minimax kernels for sin and cos on [−π/4, π/4] (error < 1 ulp),
+//!    with the `r_lo` correction;
+//! 4. the quadrant picks and negates the two results with selects, not branches.
+
+use crate::dd::{Dd, two_prod, two_sum};
+
+use std::f64::consts::{FRAC_2_PI, FRAC_PI_2};
+
+/// π/2 = Σ PIO2\[i\] to about 210 bits.
+const PIO2: [f64; 4] = [
+    FRAC_PI_2,
+    6.123233995736766e-17,
+    -1.4973849048591698e-33,
+    5.562271104316826e-50,
+];
+
+// fdlibm __kernel_sin coefficients: sin(x) ≈ x + S1 x³ + … + S6 x¹³ on [−π/4, π/4].
+const S1: f64 = -0.16666666666666632;
+const S2: f64 = 0.00833333333332249;
+const S3: f64 = -0.0001984126982985795;
+const S4: f64 = 2.7557313707070068e-06;
+const S5: f64 = -2.5050760253406863e-08;
+const S6: f64 = 1.58969099521155e-10;
+
+// fdlibm __kernel_cos coefficients: cos(x) ≈ 1 − x²/2 + C1 x⁴ + … + C6 x¹⁴.
+const C1: f64 = 0.0416666666666666;
+const C2: f64 = -0.001388888888887411;
+const C3: f64 = 2.480158728947673e-05;
+const C4: f64 = -2.7557314351390663e-07;
+const C5: f64 = 2.087572321298175e-09;
+const C6: f64 = -1.1359647557788195e-11;
+
+/// `x = j·π/2 + (r_hi + r_lo)`: returns `(r_hi, r_lo, j)` with `|r| ≲ π/4`.
+#[inline(always)]
+fn reduce(x: f64) -> (f64, f64, f64) {
+    let j = (x * FRAC_2_PI).round_ties_even();
+    let (p0, e0) = two_prod(j, PIO2[0]);
+    let (p1, e1) = two_prod(j, PIO2[1]);
+    // x and p0 are within a factor of two of each other (or p0 = 0): exact.
+    let t = x - p0;
+    let (a, ae) = two_sum(t, -e0);
+    let (b, be) = two_sum(a, -p1);
+    let lo = (ae + be) - (e1 + j * PIO2[2]);
+    let (r_hi, r_lo) = two_sum(b, lo);
+    (r_hi, r_lo, j)
+}
+
+/// sin(x + y) for |x| ≤ π/4, |y| ≤ ulp(x)/2 (fdlibm `__kernel_sin`).
+#[inline(always)]
+fn kernel_sin(x: f64, y: f64) -> f64 {
+    let z = x * x;
+    let w = z * z;
+    let r = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
+    let v = z * x;
+    x - ((z * (0.5 * y - v * r) - y) - v * S1)
+}
+
+/// cos(x + y) for |x| ≤ π/4, |y| ≤ ulp(x)/2 (fdlibm `__kernel_cos`).
+#[inline(always)]
+fn kernel_cos(x: f64, y: f64) -> f64 {
+    let z = x * x;
+    let w = z * z;
+    let r = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
+    let hz = 0.5 * z;
+    let w = 1.0 - hz;
+    w + (((1.0 - w) - hz) + (z * r - x * y))
+}
+
+/// `(sin x, cos x)`, each within 1 ulp for `|x| ≤ 2⁴²`; branch-free so loops
+/// over it vectorise. Returns NaN for infinite or NaN `x`.
+#[inline(always)]
+pub fn sin_cos(x: f64) -> (f64, f64) {
+    let (r, rr, j) = reduce(x);
+    let s = kernel_sin(r, rr);
+    let c = kernel_cos(r, rr);
+    // j is a whole number below 2⁶³ in magnitude for finite x in range; the
+    // cast saturates (and the result is NaN anyway) beyond.
+    let q = j as i64;
+    let (s, c) = if q & 1 == 0 { (s, c) } else { (c, s) };
+    let sin = if q & 2 == 0 { s } else { -s };
+    let cos = if (q + 1) & 2 == 0 { c } else { -c };
+    (sin, cos)
+}
+
+/// sin x within 1 ulp for `|x| ≤ 2⁴²` (see [`sin_cos`]).
+#[inline(always)]
+pub fn sin(x: f64) -> f64 {
+    sin_cos(x).0
+}
+
+/// cos x within 1 ulp for `|x| ≤ 2⁴²` (see [`sin_cos`]).
+#[inline(always)]
+pub fn cos(x: f64) -> f64 {
+    sin_cos(x).1
+}
+
+/// `(sin x, cos x)` as double-doubles, accurate to about 2⁻¹⁰⁰ relative for
+/// `|x| ≤ 2⁴²`: a four-part reduction and Taylor series in double-double.
+/// Slow (hundreds of flops): for tables and reference values, not inner loops.
+pub fn sin_cos_dd(x: f64) -> (Dd, Dd) {
+    let j = (x * FRAC_2_PI).round_ties_even();
+    let (p0, e0) = two_prod(j, PIO2[0]);
+    let (p1, e1) = two_prod(j, PIO2[1]);
+    let (p2, e2) = two_prod(j, PIO2[2]);
+    let r = Dd::from(x - p0) - Dd::from(e0) - Dd::new(p1, e1) - Dd::new(p2, e2)
+        + Dd::from(-j * PIO2[3]);
+    let r2 = r * r;
+    // Taylor series; |r| ≤ 0.79, so 2n + 1 ≤ 31 leaves terms below 2⁻¹¹⁰.
+    let (mut s, mut c) = (r, Dd::from(1.0));
+    let (mut ts, mut tc) = (r, Dd::from(1.0));
+    for n in 1..=15 {
+        let (a, b) = ((2 * n) as f64, (2 * n + 1) as f64);
+        ts = -(ts * r2) / Dd::from(a * b);
+        tc = -(tc * r2) / Dd::from((a - 1.0) * a);
+        s = s + ts;
+        c = c + tc;
+    }
+    let q = j as i64;
+    let (s, c) = if q & 1 == 0 { (s, c) } else { (c, s) };
+    let sin = if q & 2 == 0 { s } else { -s };
+    let cos = if (q + 1) & 2 == 0 { c } else { -c };
+    (sin, cos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dd::ulp_error;
+
+    /// e^{i} in double-double (from 120-digit decimal values).
+    const COS1: Dd = Dd {
+        hi: 0.5403023058681398,
+        lo: -4.760954612604417e-17,
+    };
+    const SIN1: Dd = Dd {
+        hi: 0.8414709848078965,
+        lo: 1.776845092935536e-18,
+    };
+
+    /// (cos n, sin n) by binary powering of e^{i}: no argument reduction at all,
+    /// so independent of [`sin_cos_dd`]; absolute error about n · 2⁻¹⁰⁷.
+    fn cis_by_powering(mut n: u64) -> (Dd, Dd) {
+        let mul = |(a, b): (Dd, Dd), (c, d): (Dd, Dd)| (a * c - b * d, a * d + b * c);
+        let (mut acc, mut base) = ((Dd::from(1.0), Dd::ZERO), (COS1, SIN1));
+        while n > 0 {
+            if n & 1 == 1 {
+                acc = mul(acc, base);
+            }
+            base = mul(base, base);
+            n >>= 1;
+        }
+        acc
+    }
+
+    /// Integers and doubles that stress the reduction: numerators of convergents
+    /// of π/2 (|x − mπ/2| down to 5e-13), the nearest doubles to mπ/2, big integers.
+    fn hard_cases() -> Vec<f64> {
+        let mut xs = vec![
+            0.0,
+            1e-300,
+            1e-8,
+            0.5,
+            1.0,
+            11.0,
+            355.0,
+            52174.0,
+            573204.0,
+            5419351.0,
+            42781604.0,
+            411557987.0,
+            2549491779.0,
+            17969367914.0,
+            21053343141.0,
+            881156436695.0,
+            902209779836.0,
+            1e12 - 1.0,
+            1e12,
+            999_999_999_989.0,
+            2f64.powi(40),
+            2f64.powi(42),
+        ];
+        for m in [1u64, 2, 3, 4, 5, 100, 12345, 1 << 20, 98765432, 6 << 37] {
+            let x = m as f64 * PIO2[0];
+            xs.extend([x, x.next_up(), x.next_down()]);
+        }
+        xs.extend(xs.clone().into_iter().map(|x| -x));
+        xs
+    }
+
+    /// A reproducible spread over [0, 1e12]: log-uniform magnitudes and integers.
+    fn spread(count: usize) -> Vec<f64> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..count)
+            .map(|i| {
+                let x = 10f64.powf(next() * 15.0 - 3.0);
+                if i % 2 == 0 { x.round() } else { x }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn double_double_matches_powering_at_integers() {
+        for n in [
+            1u64,
+            2,
+            7,
+            355,
+            1_000_000,
+            100_000_000,
+            902209779836,
+            999_999_999_999,
+        ] {
+            let (s, c) = sin_cos_dd(n as f64);
+            let (pc, ps) = cis_by_powering(n);
+            // Powering multiplies the ~2⁻¹⁰⁷ error of the e^{i} constant by n.
+            let tol = 1e-30 + n as f64 * 2e-32;
+            assert!((s - ps).to_f64().abs() < tol, "sin {n}: {s:?} vs {ps:?}");
+            assert!((c - pc).to_f64().abs() < tol, "cos {n}: {c:?} vs {pc:?}");
+        }
+    }
+
+    #[test]
+    fn within_one_ulp_of_the_double_double_reference() {
+        let mut worst: f64 = 0.0;
+        for x in hard_cases().into_iter().chain(spread(200_000)) {
+            let (s, c) = sin_cos(x);
+            let (rs, rc) = sin_cos_dd(x);
+            let (es, ec) = (ulp_error(s, rs.to_f64()), ulp_error(c, rc.to_f64()));
+            assert!(es <= 1.0, "sin({x:e}) = {s:e}, reference {rs:?}: {es} ulp");
+            assert!(ec <= 1.0, "cos({x:e}) = {c:e}, reference {rc:?}: {ec} ulp");
+            worst = worst.max(es).max(ec);
+        }
+        eprintln!("worst error: {worst} ulp");
+    }
+
+    #[test]
+    fn within_one_ulp_of_std() {
+        for x in hard_cases().into_iter().chain(spread(200_000)) {
+            let (s, c) = sin_cos(x);
+            let (ss, sc) = x.sin_cos();
+            assert!(ulp_error(s, ss) <= 1.0, "sin({x:e}): {s:e} vs std {ss:e}");
+            assert!(ulp_error(c, sc) <= 1.0, "cos({x:e}): {c:e} vs std {sc:e}");
+        }
+    }
+
+    #[test]
+    fn sin_and_cos_agree_with_sin_cos() {
+        for x in spread(1000) {
+            assert_eq!((sin(x), cos(x)), sin_cos(x));
+        }
+    }
+
+    #[test]
+    fn non_finite_inputs_give_nan() {
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let (s, c) = sin_cos(x);
+            assert!(s.is_nan() && c.is_nan(), "{x}: {s} {c}");
+        }
+    }
+}

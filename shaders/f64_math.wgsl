@@ -1,0 +1,103 @@
+// f64 sine and cosine for the GPU, the algorithm of gearbox_core::math (Rust):
+// the f64 sin/cos built-ins are silently wrong on lavapipe (GPU-NOTES.md), so
+// these use only + - * / floor round and select.
+//   1. j = round(x * 2/pi) (ties to even), q = j mod 4;
+//   2. r = x - j*pi/2 as a double-double, with pi/2 split in three doubles and
+//      j*c0, j*c1 formed exactly (Dekker's product: j is cut into two 21-bit
+//      halves and c0, c1 are stored pre-split in 26-bit halves, so every partial
+//      product is exact with or without fused multiply-adds); accurate for
+//      |x| <= 2^42 (about 4.4e12);
+//   3. fdlibm's minimax kernels on [-pi/4, pi/4] (error < 1 ulp);
+//   4. the quadrant swaps and negates the two results with select.
+// Prepended by the wgpu backend to every workload's WGSL. Names start with fm_
+// except the three public functions sin_f64, cos_f64 and sincos_f64.
+
+const FM_FRAC_2_PI: f64 = 0.6366197723675814lf;
+// pi/2 = C0 + C1 + C2; C0 = C0_HI + C0_LO and C1 = C1_HI + C1_LO (26-bit halves).
+const FM_PIO2_C0: f64 = 1.5707963267948966lf;
+const FM_PIO2_C0_HI: f64 = 1.5707963407039642lf;
+const FM_PIO2_C0_LO: f64 = -1.3909067675399456e-8lf;
+const FM_PIO2_C1: f64 = 6.123233995736766e-17lf;
+const FM_PIO2_C1_HI: f64 = 6.123233932053594e-17lf;
+const FM_PIO2_C1_LO: f64 = 6.368317178484799e-25lf;
+const FM_PIO2_C2: f64 = -1.4973849048591698e-33lf;
+
+// fdlibm __kernel_sin and __kernel_cos coefficients.
+const FM_S1: f64 = -1.6666666666666632e-1lf;
+const FM_S2: f64 = 8.33333333332249e-3lf;
+const FM_S3: f64 = -1.984126982985795e-4lf;
+const FM_S4: f64 = 2.7557313707070068e-6lf;
+const FM_S5: f64 = -2.5050760253406863e-8lf;
+const FM_S6: f64 = 1.58969099521155e-10lf;
+const FM_C1: f64 = 4.1666666666666602e-2lf;
+const FM_C2: f64 = -1.388888888887411e-3lf;
+const FM_C3: f64 = 2.480158728947673e-5lf;
+const FM_C4: f64 = -2.7557314351390663e-7lf;
+const FM_C5: f64 = 2.087572321298175e-9lf;
+const FM_C6: f64 = -1.1359647557788195e-11lf;
+
+// a + b = s + e exactly (TwoSum), as vec2(s, e).
+fn fm_two_sum(a: f64, b: f64) -> vec2<f64> {
+    let s = a + b;
+    let bb = s - a;
+    return vec2<f64>(s, (a - (s - bb)) + (b - bb));
+}
+
+// j * (c_hi + c_lo) = p + e exactly, for a whole number 0 <= |j| < 2^42 and a
+// constant c = c_hi + c_lo pre-split in 26-bit halves (Dekker), as vec2(p, e).
+fn fm_two_prod_j(j: f64, c: f64, c_hi: f64, c_lo: f64) -> vec2<f64> {
+    let j_hi = floor(j * 4.76837158203125e-7lf) * 2097152.0lf; // 2^-21, 2^21
+    let j_lo = j - j_hi;
+    let p = j * c;
+    let e = (((j_hi * c_hi - p) + j_hi * c_lo) + j_lo * c_hi) + j_lo * c_lo;
+    return vec2<f64>(p, e);
+}
+
+// sin(x + y) for |x| <= pi/4, |y| <= ulp(x)/2.
+fn fm_kernel_sin(x: f64, y: f64) -> f64 {
+    let z = x * x;
+    let w = z * z;
+    let r = FM_S2 + z * (FM_S3 + z * FM_S4) + z * w * (FM_S5 + z * FM_S6);
+    let v = z * x;
+    return x - ((z * (0.5lf * y - v * r) - y) - v * FM_S1);
+}
+
+// cos(x + y) for |x| <= pi/4, |y| <= ulp(x)/2.
+fn fm_kernel_cos(x: f64, y: f64) -> f64 {
+    let z = x * x;
+    let w = z * z;
+    let r = z * (FM_C1 + z * (FM_C2 + z * FM_C3)) + w * w * (FM_C4 + z * (FM_C5 + z * FM_C6));
+    let hz = 0.5lf * z;
+    let v = 1.0lf - hz;
+    return v + (((1.0lf - v) - hz) + (z * r - x * y));
+}
+
+// vec2(sin x, cos x), each within 1 ulp for |x| <= 2^42.
+fn sincos_f64(x: f64) -> vec2<f64> {
+    let j = round(x * FM_FRAC_2_PI);
+    let pe0 = fm_two_prod_j(j, FM_PIO2_C0, FM_PIO2_C0_HI, FM_PIO2_C0_LO);
+    let pe1 = fm_two_prod_j(j, FM_PIO2_C1, FM_PIO2_C1_HI, FM_PIO2_C1_LO);
+    // x and j*C0 are within a factor of two of each other (or j = 0): exact.
+    let t = x - pe0.x;
+    let a = fm_two_sum(t, -pe0.y);
+    let b = fm_two_sum(a.x, -pe1.x);
+    let lo = (a.y + b.y) - (pe1.y + j * FM_PIO2_C2);
+    let r = fm_two_sum(b.x, lo);
+    let s = fm_kernel_sin(r.x, r.y);
+    let c = fm_kernel_cos(r.x, r.y);
+    let q = j - 4.0lf * floor(j * 0.25lf); // 0, 1, 2 or 3
+    let odd = q == 1.0lf || q == 3.0lf;
+    let s1 = select(s, c, odd);
+    let c1 = select(c, s, odd);
+    return vec2<f64>(select(s1, -s1, q >= 2.0lf), select(c1, -c1, q == 1.0lf || q == 2.0lf));
+}
+
+// sin x within 1 ulp for |x| <= 2^42.
+fn sin_f64(x: f64) -> f64 {
+    return sincos_f64(x).x;
+}
+
+// cos x within 1 ulp for |x| <= 2^42.
+fn cos_f64(x: f64) -> f64 {
+    return sincos_f64(x).y;
+}
