@@ -52,8 +52,8 @@ pub fn command(registry: &Registry) -> Command {
                 .help("Also load backends and workloads from DIR (searched before GEARBOX_PLUGIN_PATH and the executable's directory)"),
         )
         .subcommand(
-            workload_group("run", "Run a workload on one backend and print its result, exact value and time", registry)
-                .args(backend_args(&backends))
+            workload_group("run", "Run a workload on one backend: result, exact value, error in ulps, time", registry, Sweep::No)
+                .args([backend_arg(&backends), threads_arg(), adapter_arg()])
                 .args(output_args())
                 .arg(flag("profile", "Print the time of each phase (load, set-up, transfer, compute, reduce)")),
         )
@@ -62,6 +62,98 @@ pub fn command(registry: &Registry) -> Command {
                 .about("List the backends and workloads found, with availability and parameters")
                 .arg(flag("json", "Print one JSON object instead of text")),
         )
+        .subcommand(
+            workload_group("compare", "Run a workload on every available backend and check they agree with the exact value and each other", registry, Sweep::No)
+                .args([threads_arg(), adapter_arg()])
+                .args(output_args()),
+        )
+        .subcommand(
+            workload_group("bench", "Time a workload: a warm-up, then --repeat runs; min/median/max, throughput, phases", registry, Sweep::No)
+                .args([backend_arg(&backends), threads_arg(), adapter_arg()])
+                .args(output_args())
+                .arg(
+                    Arg::new("repeat")
+                        .long("repeat")
+                        .short('r')
+                        .value_name("K")
+                        .global(true)
+                        .default_value("5")
+                        .value_parser(value_parser!(u32).range(1..=1000))
+                        .help("Timed runs after the warm-up"),
+                ),
+        )
+        .subcommand(
+            workload_group(
+                "scale",
+                "Scaling study: runtime, speed-up and efficiency per thread count, runtime against any parameter given as a list",
+                registry,
+                Sweep::Lists,
+            )
+            .args(scale_args(&backends))
+            .args(output_args()),
+        )
+}
+
+/// Whether workload parameters take comma-separated lists (for `scale`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sweep {
+    /// One value each.
+    No,
+    /// `--n 1e7,1e8,1e9` sweeps over the values.
+    Lists,
+}
+
+fn scale_args(backends: &[String]) -> Vec<Arg> {
+    vec![
+        backend_arg(backends),
+        adapter_arg(),
+        Arg::new("threads")
+            .long("threads")
+            .short('t')
+            .value_name("LIST")
+            .global(true)
+            .default_value("1,2")
+            .value_parser(|raw: &str| {
+                split_list(raw, |v| {
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|&t| t >= 1)
+                        .map(|_| ())
+                        .ok_or(format!("{v:?} is not a thread count"))
+                })
+            })
+            .help("Thread counts to measure, e.g. 1,2,4,8"),
+        Arg::new("repeat")
+            .long("repeat")
+            .short('r')
+            .value_name("K")
+            .global(true)
+            .default_value("3")
+            .value_parser(value_parser!(u32).range(1..=1000))
+            .help("Timed runs per point (the median is reported)"),
+        Arg::new("csv")
+            .long("csv")
+            .value_name("FILE")
+            .global(true)
+            .value_parser(value_parser!(PathBuf))
+            .help("Also write the table as CSV"),
+        Arg::new("plot")
+            .long("plot")
+            .value_name("FILE.svg")
+            .global(true)
+            .value_parser(value_parser!(PathBuf))
+            .help("Draw runtime and speed-up plots as SVG"),
+    ]
+}
+
+/// Checks every comma-separated item of `raw` with `check`.
+fn split_list(raw: &str, check: impl Fn(&str) -> Result<(), String>) -> Result<String, String> {
+    let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if items.iter().any(|i| i.is_empty()) {
+        return Err(format!("{raw:?} has an empty item; write e.g. 1,2,4"));
+    }
+    items.iter().try_for_each(|i| check(i))?;
+    Ok(raw.to_string())
 }
 
 fn flag(name: &'static str, help: &'static str) -> Arg {
@@ -72,30 +164,36 @@ fn flag(name: &'static str, help: &'static str) -> Arg {
         .help(help)
 }
 
-/// `--backend`, `--threads`, `--adapter`.
-fn backend_args(backends: &[String]) -> Vec<Arg> {
-    vec![
-        Arg::new("backend")
-            .long("backend")
-            .short('b')
-            .value_name("BACKEND")
-            .global(true)
-            .default_value("rayon")
-            .value_parser(PossibleValuesParser::new(backends.to_vec()))
-            .help("Where to run it"),
-        Arg::new("threads")
-            .long("threads")
-            .short('t')
-            .value_name("N")
-            .global(true)
-            .value_parser(value_parser!(u32).range(1..=4096))
-            .help("Worker threads for the rayon backend [default: RAYON_NUM_THREADS or all cores]"),
-        Arg::new("adapter")
-            .long("adapter")
-            .value_name("NAME")
-            .global(true)
-            .help("GPU adapter whose name contains NAME (wgpu backend)"),
-    ]
+/// `--backend`, choosing among the backends found.
+fn backend_arg(backends: &[String]) -> Arg {
+    Arg::new("backend")
+        .long("backend")
+        .short('b')
+        .value_name("BACKEND")
+        .global(true)
+        .default_value("rayon")
+        .value_parser(PossibleValuesParser::new(backends.to_vec()))
+        .help("Where to run it")
+}
+
+/// `--threads N` for the rayon backend.
+fn threads_arg() -> Arg {
+    Arg::new("threads")
+        .long("threads")
+        .short('t')
+        .value_name("N")
+        .global(true)
+        .value_parser(value_parser!(u32).range(1..=4096))
+        .help("Worker threads for the rayon backend [default: RAYON_NUM_THREADS or all cores]")
+}
+
+/// `--adapter NAME` for the wgpu backend.
+fn adapter_arg() -> Arg {
+    Arg::new("adapter")
+        .long("adapter")
+        .value_name("NAME")
+        .global(true)
+        .help("GPU adapter whose name contains NAME (wgpu backend)")
 }
 
 /// `--json`, `--quiet`.
@@ -107,22 +205,32 @@ fn output_args() -> Vec<Arg> {
 }
 
 /// A command with one subcommand per workload.
-pub fn workload_group(name: &'static str, about: &'static str, registry: &Registry) -> Command {
+pub fn workload_group(
+    name: &'static str,
+    about: &'static str,
+    registry: &Registry,
+    sweep: Sweep,
+) -> Command {
     Command::new(name)
         .about(about)
         .subcommand_required(true)
         .arg_required_else_help(true)
         .subcommand_value_name("WORKLOAD")
         .subcommand_help_heading("Workloads")
-        .subcommands(registry.workloads.iter().map(workload_command))
+        .subcommands(
+            registry
+                .workloads
+                .iter()
+                .map(|w| workload_command(w, sweep)),
+        )
 }
 
-fn workload_command(lib: &WorkloadLib) -> Command {
+fn workload_command(lib: &WorkloadLib, sweep: Sweep) -> Command {
     let info = &lib.info;
     let mut cmd = Command::new(info.name.clone())
         .about(info.about.clone())
         .next_help_heading("Workload parameters")
-        .args(info.params.iter().map(param_arg));
+        .args(info.params.iter().map(|p| param_arg(p, sweep)));
     if info.kind == Kind::Grid {
         cmd = cmd.next_help_heading("Grid files").args([
             Arg::new("input")
@@ -140,14 +248,20 @@ fn workload_command(lib: &WorkloadLib) -> Command {
     cmd
 }
 
-fn param_arg(spec: &ParamSpec) -> Arg {
+fn param_arg(spec: &ParamSpec, sweep: Sweep) -> Arg {
     let checked = spec.clone();
-    Arg::new(spec.name.clone())
+    let arg = Arg::new(spec.name.clone())
         .long(spec.name.clone())
-        .value_name(spec.kind.placeholder())
         .default_value(spec.default.clone())
-        .help(spec.help.clone())
-        .value_parser(move |raw: &str| checked.check(raw).map(|()| raw.to_string()))
+        .help(spec.help.clone());
+    match sweep {
+        Sweep::No => arg
+            .value_name(spec.kind.placeholder())
+            .value_parser(move |raw: &str| checked.check(raw).map(|()| raw.to_string())),
+        Sweep::Lists => arg
+            .value_name(format!("{}[,…]", spec.kind.placeholder()))
+            .value_parser(move |raw: &str| split_list(raw, |v| checked.check(v))),
+    }
 }
 
 /// The workload parameters given (or defaulted) in `matches`, as (name, value) pairs.

@@ -2,17 +2,22 @@
 //! workload: they are shared libraries found and loaded at run time.
 
 mod args;
+mod bench;
+mod compare;
 mod failure;
 mod job;
 mod list;
 mod monitor;
 mod run;
+mod scale;
+mod stats;
 
 use std::process::ExitCode;
 
 use gearbox_core::host::Registry;
 
 fn main() -> ExitCode {
+    quiet_mesa();
     let argv: Vec<String> = std::env::args().collect();
     let registry = match Registry::discover(&args::plugin_dirs(&argv)) {
         Ok(registry) => registry,
@@ -26,10 +31,25 @@ fn main() -> ExitCode {
     let result = match matches.subcommand() {
         Some(("run", sub)) => run::run(&registry, sub),
         Some(("list", sub)) => list::list(&registry, sub.get_flag("json")),
+        Some(("compare", sub)) => compare::compare(&registry, sub),
+        Some(("bench", sub)) => bench::bench(&registry, sub),
+        Some(("scale", sub)) => scale::scale(&registry, sub),
         _ => unreachable!("clap requires a known subcommand"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failure::report(&e),
+    }
+}
+
+/// Mesa's device-select layer prints "XDG_RUNTIME_DIR is invalid or not set" on
+/// every Vulkan device creation when that variable is missing (e.g. over ssh or in
+/// CI); in that case only, switch the layer off, as Mesa documents.
+fn quiet_mesa() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none()
+        && std::env::var_os("NODEVICE_SELECT").is_none()
+    {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }

@@ -153,6 +153,8 @@ pub struct WorkloadVTable {
     pub wgsl: extern "C" fn(h: Handle, out: Sink, err: Sink) -> i32,
     /// Series: the inclusive index range.
     pub series_range: extern "C" fn(h: Handle, first: *mut u64, last: *mut u64, err: Sink) -> i32,
+    /// Series: an upper bound on Σ|term(k)|, or `ABSENT` (then |result| is used).
+    pub series_abs_sum: extern "C" fn(h: Handle, out: *mut f64, err: Sink) -> i32,
     /// Series: the compensated partial sum of `first..=last`.
     pub series_partial:
         extern "C" fn(h: Handle, first: u64, last: u64, out: *mut Dd, err: Sink) -> i32,

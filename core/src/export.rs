@@ -75,7 +75,8 @@ extern "C" fn describe_grid<W: Grid>(out: Sink, err: Sink) -> i32 {
 extern "C" fn create<W: Workload>(params: Str, out: *mut Handle, err: Sink) -> i32 {
     guard(W::NAME, &err, || {
         // SAFETY: the host passes UTF-8 JSON that outlives the call.
-        let params: Params = serde_json::from_str(unsafe { params.as_str() })?;
+        let mut params: Params = serde_json::from_str(unsafe { params.as_str() })?;
+        params.specs = W::params();
         let instance = W::from_params(&params)?;
         // SAFETY: `out` is a valid pointer from the host.
         unsafe { *out = Box::into_raw(Box::new(instance)) as Handle };
@@ -91,16 +92,22 @@ extern "C" fn destroy<W: Workload>(h: Handle) {
     }));
 }
 
-extern "C" fn exact<W: Workload>(h: Handle, out: *mut f64, err: Sink) -> i32 {
-    guard(W::NAME, &err, || {
-        // SAFETY: `h` is a live instance; `out` is valid.
-        match unsafe { instance::<W>(h) }.exact() {
-            Some(v) => {
-                unsafe { *out = v };
-                Ok(abi::OK)
-            }
-            None => Ok(abi::ABSENT),
+/// Writes an optional value through `out`: `OK` with the value, or `ABSENT`.
+fn optional_out(out: *mut f64, value: Option<f64>) -> anyhow::Result<i32> {
+    Ok(match value {
+        Some(v) => {
+            // SAFETY: the host passes a valid `out` pointer.
+            unsafe { *out = v };
+            abi::OK
         }
+        None => abi::ABSENT,
+    })
+}
+
+extern "C" fn exact<W: Workload>(h: Handle, out: *mut f64, err: Sink) -> i32 {
+    // SAFETY: `h` is a live instance.
+    guard(W::NAME, &err, || {
+        optional_out(out, unsafe { instance::<W>(h) }.exact())
     })
 }
 
@@ -147,6 +154,18 @@ extern "C" fn series_partial<W: Series>(
         unsafe { *out = sum };
         Ok(abi::OK)
     })
+}
+
+extern "C" fn series_abs_sum<W: Series>(h: Handle, out: *mut f64, err: Sink) -> i32 {
+    // SAFETY: `h` is a live instance.
+    guard(W::NAME, &err, || {
+        optional_out(out, unsafe { instance::<W>(h) }.abs_sum())
+    })
+}
+
+extern "C" fn not_series_value(_: Handle, _: *mut f64, err: Sink) -> i32 {
+    err.put("this workload is not a series");
+    abi::FAILED
 }
 
 extern "C" fn not_series(_: Handle, _: *mut u64, _: *mut u64, err: Sink) -> i32 {
@@ -276,6 +295,7 @@ pub fn series_vtable<W: Series>() -> WorkloadVTable {
         exact: exact::<W>,
         wgsl: wgsl::<W>,
         series_range: series_range::<W>,
+        series_abs_sum: series_abs_sum::<W>,
         series_partial: series_partial::<W>,
         grid_layout: not_grid_layout,
         grid_axis: not_grid_axis,
@@ -293,6 +313,7 @@ pub fn grid_vtable<W: Grid>() -> WorkloadVTable {
         exact: exact::<W>,
         wgsl: wgsl::<W>,
         series_range: not_series,
+        series_abs_sum: not_series_value,
         series_partial: not_series_partial,
         grid_layout: grid_layout::<W>,
         grid_axis: grid_axis::<W>,

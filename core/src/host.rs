@@ -117,7 +117,36 @@ pub struct WorkloadLib {
     pub path: PathBuf,
     /// What it declares.
     pub info: WorkloadInfo,
+    /// Other files that declare a workload of the same name: while there are any,
+    /// the workload is ambiguous and [`WorkloadLib::instantiate`] refuses to run it.
+    pub also_declared_by: Vec<PathBuf>,
     vtable: WorkloadVTable,
+}
+
+/// What makes two paths the same library: the file itself, so that a hard link
+/// (cargo links `target/release/lib*.so` into `target/release/deps/`) is found once.
+#[cfg(unix)]
+fn file_key(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) => format!("{}:{}", m.dev(), m.ino()),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// What makes two paths the same library: the canonical path.
+#[cfg(not(unix))]
+fn file_key(path: &Path) -> String {
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    canonical.display().to_string()
+}
+
+/// True when both files hold the same bytes (a copy of one build is no conflict).
+fn same_contents(a: &Path, b: &Path) -> bool {
+    match (std::fs::read(a), std::fs::read(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// A backend library that was looked for: loaded, or why not.
@@ -184,11 +213,11 @@ impl Registry {
                 else {
                     continue;
                 };
-                let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-                if seen_files.contains(&canonical) {
+                let key = file_key(&path);
+                if seen_files.contains(&key) {
                     continue;
                 }
-                seen_files.push(canonical);
+                seen_files.push(key);
                 if let Some(name) = stem.strip_prefix(BACKEND_STEM) {
                     if !registry.backend_files.iter().any(|(n, _)| n == name) {
                         registry.backend_files.push((name.to_string(), path));
@@ -210,7 +239,11 @@ impl Registry {
         let info: WorkloadInfo = read_json(&path.display().to_string(), |out, err| {
             (vtable.describe)(out, err)
         })?;
-        if let Some(other) = self.workloads.iter().find(|w| w.info.name == info.name) {
+        if let Some(other) = self.workloads.iter_mut().find(|w| w.info.name == info.name) {
+            if same_contents(&other.path, path) {
+                return Ok(());
+            }
+            other.also_declared_by.push(path.to_path_buf());
             bail!(
                 "{}: declares workload {:?}, already declared by {}; remove one of them",
                 path.display(),
@@ -221,6 +254,7 @@ impl Registry {
         self.workloads.push(WorkloadLib {
             path: path.to_path_buf(),
             info,
+            also_declared_by: Vec::new(),
             vtable,
         });
         Ok(())
@@ -276,10 +310,23 @@ impl Registry {
 
 impl WorkloadLib {
     /// Checks `given` against the declared parameters and makes an instance.
+    /// A workload declared by more than one library is refused, naming the files.
     pub fn instantiate<'a>(
         &self,
         given: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> anyhow::Result<Instance<'_>> {
+        if !self.also_declared_by.is_empty() {
+            let files: Vec<String> = std::iter::once(&self.path)
+                .chain(&self.also_declared_by)
+                .map(|p| p.display().to_string())
+                .collect();
+            bail!(
+                "workload {} is declared by {} libraries: {}; remove all but one",
+                self.info.name,
+                files.len(),
+                files.join(" and ")
+            );
+        }
         let params = Params::resolve(&self.info.params, given)
             .map_err(|e| anyhow!("{}: {e}", self.info.name))?;
         let json = serde_json::to_string(&params)?;
@@ -327,10 +374,20 @@ impl Instance<'_> {
 
     /// The exact result, when the workload knows it.
     pub fn exact(&self) -> anyhow::Result<Option<f64>> {
+        self.optional_f64(self.lib.vtable.exact)
+    }
+
+    /// Series: a bound on Σ|term(k)| when the workload declares one.
+    pub fn abs_sum(&self) -> anyhow::Result<Option<f64>> {
+        self.optional_f64(self.lib.vtable.series_abs_sum)
+    }
+
+    fn optional_f64(
+        &self,
+        f: extern "C" fn(Handle, *mut f64, Sink) -> i32,
+    ) -> anyhow::Result<Option<f64>> {
         let mut value = 0.0;
-        let code = self.context(call(|err| {
-            (self.lib.vtable.exact)(self.handle, &mut value, err)
-        }))?;
+        let code = self.context(call(|err| f(self.handle, &mut value, err)))?;
         Ok((code == abi::OK).then_some(value))
     }
 

@@ -70,6 +70,13 @@ pub trait Series: Workload {
     /// compensated partial. Called once per chunk, so it may vectorise, skip excluded
     /// blocks or use recurrences.
     fn partial_sum(&self, first: u64, last: u64) -> Dd;
+
+    /// An upper bound on Σ|term(k)| over the range, which scales the error bounds
+    /// of `gearbox compare` and the test kit. Only needed when terms change sign
+    /// (for positive terms the result itself is used).
+    fn abs_sum(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// The shape and fields of a grid workload instance.
