@@ -150,6 +150,11 @@ pub fn parse_integer(raw: &str) -> Result<u64, String> {
 #[serde(transparent)]
 pub struct Params {
     values: BTreeMap<String, String>,
+    /// The declarations the values were checked against (not sent across the ABI:
+    /// the plugin side sets its own), so that reading a parameter that is not
+    /// declared, or with the wrong accessor, is a clear error.
+    #[serde(skip)]
+    pub(crate) specs: Vec<ParamSpec>,
 }
 
 impl Params {
@@ -178,24 +183,56 @@ impl Params {
                 values.insert(spec.name.clone(), spec.default.clone());
             }
         }
-        Ok(Params { values })
+        Ok(Params {
+            values,
+            specs: specs.to_vec(),
+        })
     }
 
-    /// The raw text of a parameter.
+    /// The raw text of a parameter (of any kind).
     pub fn text(&self, name: &str) -> anyhow::Result<&str> {
         self.values.get(name).map(String::as_str).ok_or_else(|| {
-            anyhow::anyhow!("parameter --{name} is missing (is it declared in params()?)")
+            let declared: Vec<String> = self.values.keys().map(|k| format!("--{k}")).collect();
+            anyhow::anyhow!(
+                "from_params reads parameter --{name}, which params() does not declare (it declares {})",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            )
         })
+    }
+
+    /// Refuses to read `name` with `reader` when it is declared with a kind not in `kinds`.
+    fn read_as(&self, name: &str, reader: &str, kinds: &[ParamKind]) -> anyhow::Result<&str> {
+        let raw = self.text(name)?;
+        match self.specs.iter().find(|s| s.name == name) {
+            Some(spec) if !kinds.contains(&spec.kind) => {
+                let kinds: Vec<String> = kinds.iter().map(|k| format!("{k:?}")).collect();
+                anyhow::bail!(
+                    "parameter --{name} is declared ParamKind::{:?}, but from_params reads it with Params::{reader}, which reads {} parameters",
+                    spec.kind,
+                    kinds.join(" or ")
+                )
+            }
+            _ => Ok(raw),
+        }
     }
 
     /// An integer parameter (`Count` or `Integer`).
     pub fn integer(&self, name: &str) -> anyhow::Result<u64> {
-        parse_integer(self.text(name)?).map_err(|why| anyhow::anyhow!("--{name}: {why}"))
+        let raw = self.read_as(name, "integer", &[ParamKind::Count, ParamKind::Integer])?;
+        parse_integer(raw).map_err(|why| anyhow::anyhow!("--{name}: {why}"))
     }
 
-    /// A floating-point parameter.
+    /// A floating-point parameter (`Float`, or a `Count` or `Integer` as an f64).
     pub fn float(&self, name: &str) -> anyhow::Result<f64> {
-        let raw = self.text(name)?;
+        let raw = self.read_as(
+            name,
+            "float",
+            &[ParamKind::Float, ParamKind::Count, ParamKind::Integer],
+        )?;
         raw.trim()
             .parse()
             .map_err(|_| anyhow::anyhow!("--{name}: {raw:?} is not a number"))
@@ -249,5 +286,27 @@ mod tests {
                 .unwrap_err()
                 .contains("at least 1")
         );
+    }
+
+    #[test]
+    fn reading_an_undeclared_or_mistyped_parameter_names_it() {
+        let specs = [
+            ParamSpec::new("n", ParamKind::Count, "10", "terms"),
+            ParamSpec::new("label", ParamKind::Text, "7", "a name"),
+        ];
+        let p = Params::resolve(&specs, []).unwrap();
+        let e = p.integer("m").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "from_params reads parameter --m, which params() does not declare (it declares --label, --n)"
+        );
+        let e = p.integer("label").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "parameter --label is declared ParamKind::Text, but from_params reads it with Params::integer, which reads Count or Integer parameters"
+        );
+        assert!(p.float("label").is_err());
+        assert_eq!(p.float("n").unwrap(), 10.0);
+        assert_eq!(p.text("n").unwrap(), "10");
     }
 }
