@@ -183,7 +183,10 @@ extern "C" fn deliver(
     }
 }
 
-fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+/// Whole fields (axes or inputs), one vector each.
+type Fields = Vec<Vec<f64>>;
+
+fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Fields, Fields)> {
     let need = u128::from(layout.len()) * layout.inputs.len() as u128 * 8;
     if let Some(avail) = available_memory()
         && need > u128::from(avail)

@@ -14,8 +14,11 @@ use std::time::Instant;
 
 use crate::backend::BackendOptions;
 use crate::dd::ulp_error;
+use crate::grid::{GridOutcome, GridRequest};
 use crate::host::{OpenBackend, Registry, Silent};
+use crate::npy;
 use crate::plan::ChunkPlan;
+use crate::workload::GridLayout;
 
 /// How far a backend's result may be from the reference.
 #[derive(Clone, Copy, Debug)]
@@ -180,4 +183,219 @@ pub fn target_dir() -> PathBuf {
     } else {
         dir.to_path_buf()
     }
+}
+
+// ---- grids ----
+
+/// A directory under the system's temporary directory, removed with its contents
+/// when dropped: for tests that pass `--input`/`--output` directories.
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// Creates a fresh, empty directory whose name starts with `label`.
+    pub fn new(label: &str) -> ScratchDir {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("gearbox-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("{}: cannot create: {e}", path.display()));
+        ScratchDir { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Runs grid `workload` with `params` on `backend`, reading inputs from and writing
+/// outputs to the directories of `request`; returns the outcome and its wall time.
+pub fn run_grid(
+    backend: &OpenBackend,
+    workload: &str,
+    params: &[(&str, &str)],
+    request: &GridRequest,
+) -> anyhow::Result<(GridOutcome, f64)> {
+    let lib = registry()
+        .workload(workload)
+        .ok_or_else(|| anyhow::anyhow!("workload {workload} not found"))?;
+    let instance = lib.instantiate(params.iter().copied())?;
+    let start = Instant::now();
+    let outcome = backend.run_grid(&instance, request, &Silent)?;
+    Ok((outcome, start.elapsed().as_secs_f64()))
+}
+
+/// The reference of [`check_grid`]: for a grid index, per output field in layout
+/// order, the expected value and the unit its error is measured in.
+pub type GridReference<'a> = dyn Fn(&[u64]) -> Vec<(f64, f64)> + Sync + 'a;
+
+/// The worst element of one output field in [`check_grid`].
+#[derive(Clone, Debug)]
+pub struct FieldError {
+    /// Output field.
+    pub field: String,
+    /// The largest |value − reference| / unit over the field.
+    pub units: f64,
+    /// Where it occurs (index along each dimension).
+    pub index: Vec<u64>,
+    /// The value computed there.
+    pub value: f64,
+    /// The reference there.
+    pub reference: f64,
+}
+
+/// One backend's result in [`check_grid`].
+#[derive(Clone, Debug)]
+pub struct GridReport {
+    /// Backend name.
+    pub backend: String,
+    /// Device it ran on.
+    pub device: String,
+    /// Wall time of the run (outputs written to `.npy` files included).
+    pub seconds: f64,
+    /// Checksums and samples, for comparing backends with each other.
+    pub outcome: GridOutcome,
+    /// The worst element of each output field.
+    pub worst: Vec<FieldError>,
+}
+
+impl std::fmt::Display for GridReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:<8} {:<40} {:>9.4} s",
+            self.backend, self.device, self.seconds
+        )?;
+        for w in &self.worst {
+            write!(f, "  {} {:.2} at {:?}", w.field, w.units, w.index)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs grid `workload` on every available backend, with its inputs generated or
+/// read from `input_dir` and its outputs written to `.npy` files, reads every output element back and checks it against
+/// `reference(index)`, which returns, per output field in layout order, the
+/// reference value and the unit its error is measured in (its ulp, or a scale of
+/// the terms where the value cancels). `bound` is the allowed error in those units
+/// on CPU and GPU backends. Prints one line per backend; returns the reports.
+pub fn check_grid(
+    workload: &str,
+    params: &[(&str, &str)],
+    input_dir: Option<&std::path::Path>,
+    reference: &GridReference<'_>,
+    bound: Bound,
+) -> Vec<GridReport> {
+    let reports: Vec<GridReport> = backends()
+        .iter()
+        .map(|backend| {
+            let dir = ScratchDir::new(workload);
+            let request = GridRequest {
+                input_dir: input_dir.map(std::path::Path::to_path_buf),
+                output_dir: Some(dir.path().to_path_buf()),
+            };
+            let (outcome, seconds) = run_grid(backend, workload, params, &request)
+                .unwrap_or_else(|e| panic!("{workload} {params:?} on {}: {e:#}", backend.name));
+            let worst = compare_fields(&outcome.layout, dir.path(), reference)
+                .unwrap_or_else(|e| panic!("{workload} {params:?} on {}: {e:#}", backend.name));
+            GridReport {
+                backend: backend.name.clone(),
+                device: backend.device.device.clone(),
+                seconds,
+                outcome,
+                worst,
+            }
+        })
+        .collect();
+    eprintln!("{workload} {params:?}:");
+    for r in &reports {
+        eprintln!("  {r}");
+    }
+    for r in &reports {
+        let limit = bound.for_backend(&r.backend);
+        for w in &r.worst {
+            assert!(
+                w.units <= limit,
+                "{workload} {params:?} on {}: {} at {:?} is {:.17e}, reference {:.17e}: {:.2} units off (bound {limit})",
+                r.backend,
+                w.field,
+                w.index,
+                w.value,
+                w.reference,
+                w.units
+            );
+        }
+    }
+    reports
+}
+
+/// Reads every output of `layout` from `dir` and finds each field's worst element.
+fn compare_fields(
+    layout: &GridLayout,
+    dir: &std::path::Path,
+    reference: &GridReference<'_>,
+) -> anyhow::Result<Vec<FieldError>> {
+    let fields: Vec<Vec<f64>> = layout
+        .outputs
+        .iter()
+        .map(|name| npy::read(&dir.join(format!("{name}.npy")), &layout.dims))
+        .collect::<anyhow::Result<_>>()?;
+    let mut worst: Vec<FieldError> = layout
+        .outputs
+        .iter()
+        .map(|name| FieldError {
+            field: name.clone(),
+            units: f64::NEG_INFINITY,
+            index: vec![0; layout.dims.len()],
+            value: f64::NAN,
+            reference: f64::NAN,
+        })
+        .collect();
+    let mut index = vec![0u64; layout.dims.len()];
+    for flat in 0..layout.len() as usize {
+        let expected = reference(&index);
+        anyhow::ensure!(
+            expected.len() == fields.len(),
+            "the reference gave {} values for {} output fields",
+            expected.len(),
+            fields.len()
+        );
+        for ((field, w), (value, unit)) in fields.iter().zip(&mut worst).zip(expected) {
+            let got = field[flat];
+            // NaN anywhere counts as infinitely wrong.
+            let units = if got == value {
+                0.0
+            } else {
+                let e = (got - value).abs() / unit;
+                if e.is_nan() { f64::INFINITY } else { e }
+            };
+            if units > w.units {
+                *w = FieldError {
+                    field: w.field.clone(),
+                    units,
+                    index: index.clone(),
+                    value: got,
+                    reference: value,
+                };
+            }
+        }
+        // Next index in C order.
+        for (i, &d) in index.iter_mut().zip(&layout.dims).rev() {
+            *i += 1;
+            if *i < d {
+                break;
+            }
+            *i = 0;
+        }
+    }
+    Ok(worst)
 }
