@@ -36,6 +36,46 @@ pub fn sum_terms(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
     total
 }
 
+/// Sixteen compensated accumulators side by side, for kernels whose terms do not
+/// come from consecutive indices (digit-filtered series, blocked recurrences):
+/// the kernel computes a batch of [`Lanes::WIDTH`] terms, branch-free, and adds
+/// it lane by lane, so the loop vectorises like [`sum_terms`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Lanes {
+    sum: [f64; LANES],
+    err: [f64; LANES],
+}
+
+impl Lanes {
+    /// Terms per full batch.
+    pub const WIDTH: usize = LANES;
+
+    /// All lanes zero.
+    pub fn new() -> Lanes {
+        Lanes::default()
+    }
+
+    /// Adds `terms[l]` to lane `l` for each of the first `terms.len()` lanes: a full
+    /// batch of [`Lanes::WIDTH`] terms, or a ragged one (extra terms are ignored).
+    #[inline(always)]
+    pub fn add(&mut self, terms: &[f64]) {
+        for (l, &t) in terms.iter().enumerate().take(LANES) {
+            let (s, e) = two_sum(self.sum[l], t);
+            self.sum[l] = s;
+            self.err[l] += e;
+        }
+    }
+
+    /// The sum of all lanes, combined in lane order.
+    pub fn total(&self) -> Dd {
+        let mut total = Dd::ZERO;
+        for l in 0..LANES {
+            total = total + Dd::new(self.sum[l], self.err[l]);
+        }
+        total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +90,20 @@ mod tests {
                 "{first}..={last}"
             );
         }
+    }
+
+    #[test]
+    fn lanes_add_full_and_ragged_batches() {
+        let mut lanes = Lanes::new();
+        lanes.add(&[1.0; Lanes::WIDTH]);
+        lanes.add(&[2f64.powi(-60); 5]);
+        lanes.add(&[]);
+        let expected = Lanes::WIDTH as f64 + 5.0 * 2f64.powi(-60);
+        assert_eq!(
+            lanes.total(),
+            Dd::new(Lanes::WIDTH as f64, 5.0 * 2f64.powi(-60))
+        );
+        assert_eq!(lanes.total().hi, expected);
     }
 
     #[test]
