@@ -133,6 +133,31 @@ pub fn sin_cos_dd(x: f64) -> (Dd, Dd) {
     (sin, cos)
 }
 
+/// `(sin 2πa, cos 2πa)` for `|a| < 2⁵⁰` (a in turns), each within 1 ulp: the cheap
+/// reduction for arguments given as fractions of a turn (e.g. 2π·a for a uniform
+/// in [0, 1)). The quarter-turn split `a = j/4 + t` is exact in binary, so the only
+/// reduction error is that of 2π·t, formed as a double-double; then the kernels of
+/// [`sin_cos`]. Branch-free, about a third cheaper than `sin_cos(TAU * a)`.
+#[inline(always)]
+pub fn sin_cos_turns(a: f64) -> (f64, f64) {
+    const TAU_HI: f64 = std::f64::consts::TAU;
+    /// 2π − TAU_HI.
+    const TAU_LO: f64 = 2.4492935982947064e-16;
+    let j = (a * 4.0).round_ties_even();
+    let t = a - j * 0.25; // exact: |t| ≤ 1/8 and a, j/4 share the binade grid
+    let r = TAU_HI * t;
+    let rr = TAU_HI.mul_add(t, -r) + TAU_LO * t;
+    let s = kernel_sin(r, rr);
+    let c = kernel_cos(r, rr);
+    // j mod 4 from the low bits of j + 1.5·2⁵² (|j| < 2⁵¹): vector-friendly,
+    // unlike a float-to-int cast.
+    let q = (j + 6_755_399_441_055_744.0).to_bits();
+    let (s, c) = if q & 1 == 0 { (s, c) } else { (c, s) };
+    let sin = if q & 2 == 0 { s } else { -s };
+    let cos = if q.wrapping_add(1) & 2 == 0 { c } else { -c };
+    (sin, cos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +298,66 @@ mod tests {
             let (s, c) = sin_cos(x);
             assert!(s.is_nan() && c.is_nan(), "{x}: {s} {c}");
         }
+    }
+}
+
+#[cfg(test)]
+mod turns_tests {
+    use super::*;
+    use crate::dd::ulp_error;
+
+    /// (sin 2πa, cos 2πa) to double-double accuracy: 2πa as hi + lo, then
+    /// sin(hi + lo) ≈ sin hi + lo·cos hi (the lo² term is below 2⁻¹⁰⁰).
+    fn reference(a: f64) -> (f64, f64) {
+        let x = Dd::from(a) * Dd::new(std::f64::consts::TAU, 2.4492935982947064e-16);
+        let (s, c) = sin_cos_dd(x.hi);
+        let lo = Dd::from(x.lo);
+        ((s + c * lo).to_f64(), (c - s * lo).to_f64())
+    }
+
+    #[test]
+    fn turns_within_one_ulp_over_the_unit_interval_and_beyond() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut worst: f64 = 0.0;
+        let specials = [
+            0.0,
+            0.125,
+            0.25,
+            0.375,
+            0.5,
+            0.75,
+            1.0 - f64::EPSILON / 2.0,
+            -0.3,
+            7.6,
+            1e6 + 0.1,
+        ];
+        for i in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let a = if i < specials.len() {
+                specials[i]
+            } else {
+                (state >> 11) as f64 / (1u64 << 53) as f64
+            };
+            let (s, c) = sin_cos_turns(a);
+            let (rs, rc) = reference(a);
+            // At quarter turns the value is exactly 0; the reference's 2π (≈ 107
+            // bits) leaves about 1e-33 there.
+            let err = |v: f64, r: f64| {
+                if r.abs() < 1e-30 {
+                    v.abs() / 1e-30
+                } else {
+                    ulp_error(v, r)
+                }
+            };
+            let (es, ec) = (err(s, rs), err(c, rc));
+            assert!(
+                es <= 1.0 && ec <= 1.0,
+                "a = {a:e}: ({s:e}, {c:e}) vs ({rs:e}, {rc:e})"
+            );
+            worst = worst.max(es).max(ec);
+        }
+        eprintln!("sin_cos_turns: worst {worst:.3} ulp");
     }
 }
