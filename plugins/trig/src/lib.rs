@@ -1,0 +1,285 @@
+//! The trigonometric series T(N) = Σ_{k=1..N} cos(k)/k, which tends to −ln(2 sin ½).
+//!
+//! CPU kernel: the indices go in blocks of [`BLOCK`]; for a block starting at b,
+//! `gearbox_core::math::sin_cos(b)` (≤ 1 ulp) gives sin b and cos b, and every
+//! other term follows from the angle-addition formula
+//! cos(b + j) = cos b · cos j − sin b · sin j with cos j, sin j tabulated (rounded
+//! from double-double values): an FMA, a product and a division per term, batched
+//! into the compensated lanes of `gearbox_core::sum::Lanes`.
+//!
+//! GPU kernel: `cos_f64` from the shared WGSL library, term by term.
+//!
+//! Exact value: with z = e^i and M = N + 1,
+//! T(N) = −ln(2 sin ½) − Re Σ_{k≥M} z^k/k, and the tail has the asymptotic expansion
+//! Σ_{k≥M} z^k/k = z^M Σ_j b_j / M^{j+1}, b_j = j!·[t^j] 1/(1 − z e^t) · (−1)^j,
+//! summed in double-double (for N < 10⁴ the sum itself is taken in double-double).
+
+use gearbox_core::math::{sin_cos, sin_cos_dd};
+use gearbox_core::sum::Lanes;
+use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};
+
+/// Indices per block sharing one sin_cos call.
+const BLOCK: usize = 128;
+
+/// −ln(2 sin ½), the limit of the series, in double-double.
+const LIMIT: Dd = Dd {
+    hi: 0.04201950582536896,
+    lo: 2.3860821712848556e-18,
+};
+
+/// Below this N, `exact` sums the terms themselves; above, the tail expansion
+/// (its terms fall like j!/N^j, below 10⁻³² by j = 10).
+const DIRECT_BELOW: u64 = 10_000;
+
+/// Terms of the tail expansion used.
+const TAIL_TERMS: usize = 12;
+
+/// Largest N for which `exact` is offered (the double-double sin/cos of N is
+/// accurate up to 2⁴²).
+const EXACT_UP_TO: u64 = 1 << 42;
+
+/// T(N) = Σ cos(k)/k for k = 1..=n.
+pub struct Trig {
+    n: u64,
+    /// cos j for j < BLOCK, correctly rounded, in batches of the lane width.
+    cos_j: [[f64; Lanes::WIDTH]; BLOCK / Lanes::WIDTH],
+    /// sin j for j < BLOCK, likewise.
+    sin_j: [[f64; Lanes::WIDTH]; BLOCK / Lanes::WIDTH],
+    /// j for j < BLOCK as f64, likewise.
+    j: [[f64; Lanes::WIDTH]; BLOCK / Lanes::WIDTH],
+}
+
+/// A complex number with double-double parts.
+#[derive(Clone, Copy)]
+struct Complex {
+    re: Dd,
+    im: Dd,
+}
+
+impl Complex {
+    fn mul(self, o: Complex) -> Complex {
+        Complex {
+            re: self.re * o.re - self.im * o.im,
+            im: self.re * o.im + self.im * o.re,
+        }
+    }
+
+    fn add(self, o: Complex) -> Complex {
+        Complex {
+            re: self.re + o.re,
+            im: self.im + o.im,
+        }
+    }
+
+    fn scale(self, x: Dd) -> Complex {
+        Complex {
+            re: self.re * x,
+            im: self.im * x,
+        }
+    }
+
+    fn recip(self) -> Complex {
+        let norm = self.re * self.re + self.im * self.im;
+        Complex {
+            re: self.re / norm,
+            im: -self.im / norm,
+        }
+    }
+
+    /// e^{ix}.
+    fn cis(x: f64) -> Complex {
+        let (s, c) = sin_cos_dd(x);
+        Complex { re: c, im: s }
+    }
+}
+
+/// Re Σ_{k≥m} e^{ik}/k for m ≥ [`DIRECT_BELOW`], by the asymptotic expansion.
+fn tail(m: u64) -> Dd {
+    let z = Complex::cis(1.0);
+    let one = Complex {
+        re: Dd::from(1.0),
+        im: Dd::ZERO,
+    };
+    let one_minus_z = one.add(z.scale(Dd::from(-1.0)));
+    let ratio = z.mul(one_minus_z.recip());
+    // a_j = [t^j] 1/(1 − z e^t): a_0 = 1/(1 − z), a_j = z/(1 − z) Σ_{i=1..j} a_{j−i}/i!.
+    // With c_j = j!·a_j: c_j = z/(1 − z) Σ_{i=1..j} C(j, i) c_{j−i}.
+    let mut c = vec![one_minus_z.recip()];
+    for j in 1..TAIL_TERMS {
+        let mut acc = Complex {
+            re: Dd::ZERO,
+            im: Dd::ZERO,
+        };
+        let mut binomial = 1.0;
+        for i in 1..=j {
+            binomial = binomial * (j + 1 - i) as f64 / i as f64;
+            acc = acc.add(c[j - i].scale(Dd::from(binomial)));
+        }
+        c.push(ratio.mul(acc));
+    }
+    // Σ_{k≥m} z^k/k = z^m Σ_j a_j f^{(j)}(m) with f(t) = 1/t, f^{(j)}(m) = (−1)^j j!/m^{j+1}.
+    let inv = Dd::from(m as f64).recip();
+    let mut power = inv;
+    let mut series = Complex {
+        re: Dd::ZERO,
+        im: Dd::ZERO,
+    };
+    for (j, cj) in c.iter().enumerate() {
+        let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
+        series = series.add(cj.scale(power * Dd::from(sign)));
+        power = power * inv;
+    }
+    Complex::cis(m as f64).mul(series).re
+}
+
+/// T(n) in double-double: the terms themselves for small n, else the limit minus the tail.
+fn exact_sum(n: u64) -> Dd {
+    if n < DIRECT_BELOW {
+        (1..=n).fold(Dd::ZERO, |s, k| {
+            s + sin_cos_dd(k as f64).1 / Dd::from(k as f64)
+        })
+    } else {
+        LIMIT - tail(n + 1)
+    }
+}
+
+impl Workload for Trig {
+    const NAME: &'static str = "trig";
+    const ABOUT: &'static str =
+        "Trigonometric series: sum of cos(k)/k for k = 1..=N (tends to -ln(2 sin 1/2))";
+
+    fn params() -> Vec<ParamSpec> {
+        vec![ParamSpec::new(
+            "n",
+            ParamKind::Count,
+            "1e8",
+            "number of terms N",
+        )]
+    }
+
+    fn from_params(params: &Params) -> anyhow::Result<Self> {
+        let mut cos_j = [[0.0; Lanes::WIDTH]; BLOCK / Lanes::WIDTH];
+        let (mut sin_j, mut j_f64) = (cos_j, cos_j);
+        for j in 0..BLOCK {
+            let (s, c) = sin_cos_dd(j as f64);
+            let (g, l) = (j / Lanes::WIDTH, j % Lanes::WIDTH);
+            (sin_j[g][l], cos_j[g][l], j_f64[g][l]) = (s.to_f64(), c.to_f64(), j as f64);
+        }
+        Ok(Trig {
+            n: params.integer("n")?,
+            cos_j,
+            sin_j,
+            j: j_f64,
+        })
+    }
+
+    /// The limit minus the tail's asymptotic expansion (see the module docs), for N ≤ 2⁴².
+    fn exact(&self) -> Option<f64> {
+        (self.n <= EXACT_UP_TO).then(|| exact_sum(self.n).to_f64())
+    }
+
+    fn wgsl(&self) -> Option<String> {
+        Some(include_str!("../../../shaders/trig.wgsl").into())
+    }
+}
+
+impl Series for Trig {
+    fn range(&self) -> (u64, u64) {
+        (1, self.n)
+    }
+
+    fn partial_sum(&self, first: u64, last: u64) -> Dd {
+        let mut lanes = Lanes::new();
+        let count = last - first + 1;
+        let full = count / BLOCK as u64;
+        for i in 0..full {
+            self.add_block(&mut lanes, first + i * BLOCK as u64, BLOCK);
+        }
+        let rest = (count % BLOCK as u64) as usize;
+        if rest > 0 {
+            self.add_block(&mut lanes, first + full * BLOCK as u64, rest);
+        }
+        lanes.total()
+    }
+
+    /// Σ|cos k|/k: the first 2¹⁶ terms summed, then (2/π)·ln(N/2¹⁶) for the rest
+    /// (|cos| averages 2/π over the equidistributed k mod 2π) plus a margin of 0.01,
+    /// well above the discrepancy of that average.
+    fn abs_sum(&self) -> Option<f64> {
+        const HEAD: u64 = 1 << 16;
+        let head: f64 = (1..=self.n.min(HEAD))
+            .map(|k| sin_cos(k as f64).1.abs() / k as f64)
+            .sum();
+        let rest = if self.n > HEAD {
+            std::f64::consts::FRAC_2_PI * (self.n as f64 / HEAD as f64).ln() + 0.01
+        } else {
+            0.0
+        };
+        Some(head + rest)
+    }
+}
+
+impl Trig {
+    /// Adds cos(k)/k for k in `base..base + len` (len ≤ BLOCK) to `lanes`.
+    #[inline(always)]
+    fn add_block(&self, lanes: &mut Lanes, base: u64, len: usize) {
+        let b = base as f64;
+        let (sb, cb) = sin_cos(b);
+        let batches = self.cos_j.iter().zip(&self.sin_j).zip(&self.j);
+        for (g, ((cos_j, sin_j), j)) in batches.enumerate().take(len.div_ceil(Lanes::WIDTH)) {
+            let terms: [f64; Lanes::WIDTH] =
+                std::array::from_fn(|l| cb.mul_add(cos_j[l], -(sb * sin_j[l])) / (b + j[l]));
+            lanes.add(&terms[..(len - g * Lanes::WIDTH).min(Lanes::WIDTH)]);
+        }
+    }
+}
+
+gearbox_core::export_series!(Trig);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_exact_methods_agree_where_they_meet() {
+        for n in [DIRECT_BELOW, DIRECT_BELOW + 1, 20_000] {
+            let direct = (1..=n).fold(Dd::ZERO, |s, k| {
+                s + sin_cos_dd(k as f64).1 / Dd::from(k as f64)
+            });
+            let expansion = LIMIT - tail(n + 1);
+            assert!(
+                (direct - expansion).to_f64().abs() < 1e-28,
+                "{n}: {direct:?} vs {expansion:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn kernel_matches_the_exact_sum_on_ragged_ranges() {
+        let w =
+            Trig::from_params(&Params::resolve(&Trig::params(), [("n", "20000")]).expect("params"))
+                .expect("instance");
+        for (first, last) in [(1, 1), (1, 127), (1, 128), (1, 129), (3, 300), (1, 20_000)] {
+            let want = exact_sum(last) - exact_sum(first - 1);
+            let got = w.partial_sum(first, last);
+            assert!(
+                (got - want).to_f64().abs() < 1e-15,
+                "{first}..={last}: {got:?} vs {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn abs_sum_bounds_the_absolute_terms() {
+        for n in ["1000", "100000", "1000000"] {
+            let w =
+                Trig::from_params(&Params::resolve(&Trig::params(), [("n", n)]).unwrap()).unwrap();
+            let direct: f64 = (1..=w.n).map(|k| (k as f64).cos().abs() / k as f64).sum();
+            let bound = w.abs_sum().unwrap();
+            assert!(
+                bound >= direct && bound < direct * 1.01,
+                "{n}: {bound} vs {direct}"
+            );
+        }
+    }
+}
