@@ -1,47 +1,13 @@
 //! The `gearbox` command as a user meets it: output, JSON, exit codes, and the
 //! loader's behaviour with missing, foreign-ABI and panicking libraries.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Command;
+
+use common::{gearbox, gearbox_in, install, scratch, stderr, stdout_json};
 use gearbox_core::host::library_file_name;
 use gearbox_core::kit;
-
-fn gearbox_in(exe: &Path, args: &[&str]) -> Output {
-    Command::new(exe)
-        .args(args)
-        .env_remove("GEARBOX_PLUGIN_PATH")
-        .output()
-        .expect("gearbox runs")
-}
-
-fn gearbox(args: &[&str]) -> Output {
-    gearbox_in(&kit::target_dir().join("gearbox"), args)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout_json(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "failed: {}", stderr(o));
-    serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
-}
-
-/// A fresh directory under the target directory, removed first if present.
-fn scratch(name: &str) -> PathBuf {
-    let dir = kit::target_dir().join("test-scratch").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Copies a built library (by its crate's lib name) into `dir` under a gearbox library name.
-fn install(built: &str, dir: &Path, as_stem: &str) {
-    let from = kit::target_dir().join(library_file_name(built));
-    std::fs::copy(&from, dir.join(library_file_name(as_stem)))
-        .unwrap_or_else(|e| panic!("{}: {e}", from.display()));
-}
 
 #[test]
 fn run_prints_result_exact_value_and_error() {
