@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 cargo build --release --workspace
 cargo test --release --workspace
+examples/check-template.sh
