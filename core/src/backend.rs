@@ -140,6 +140,14 @@ impl Kernel {
         Ok((code == abi::OK).then_some(text))
     }
 
+    /// Grid: the instance's shape and field names (GPU backends name their bindings after them).
+    pub fn layout(&self) -> anyhow::Result<GridLayout> {
+        let mut text = String::new();
+        call(|err| (self.vtable().grid_layout)(self.raw.handle, Sink::to_string(&mut text), err))?;
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("malformed grid layout from the workload: {e}"))
+    }
+
     /// Grid: generates the inputs of outer rows `rows`.
     pub fn fill_inputs(
         &self,

@@ -1,0 +1,311 @@
+//! Grids on the GPU: the canonical slabs of a job go through in batches that fit
+//! the adapter's storage-buffer limit; each batch's inputs are uploaded (the
+//! user's arrays, or generated on the CPU by the workload), one invocation runs
+//! per point, and the outputs are read back and delivered slab by slab.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail, ensure};
+use bytemuck::{Pod, Zeroable};
+use gearbox_core::{Control, GridJob, GridLayout, Kernel};
+
+use crate::shader::Composed;
+use crate::{Wgpu, storage_entry, uniform_entry};
+
+/// Invocations per workgroup.
+const WORKGROUP: u32 = 256;
+/// Most bytes of device memory the fields of one batch take together.
+const BATCH_BYTES: u64 = 256 << 20;
+
+/// Mirrors `GridParams` in `shaders/grid.wgsl` (padded to 16 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    base: u64,
+    row: u32,
+    count: u32,
+}
+
+/// Device buffers of grid runs, kept while jobs need no more.
+#[derive(Default)]
+pub struct Buffers {
+    /// Bytes of each field buffer.
+    field_bytes: u64,
+    /// Inputs, then outputs.
+    fields: Vec<wgpu::Buffer>,
+    /// The outputs of a batch, one after the other, for reading back.
+    staging: Option<wgpu::Buffer>,
+    params: Option<wgpu::Buffer>,
+}
+
+impl Buffers {
+    /// Makes sure there are `fields` buffers of `bytes` each and a staging buffer for `outputs`.
+    fn ensure(&mut self, device: &wgpu::Device, fields: usize, outputs: usize, bytes: u64) {
+        use wgpu::BufferUsages as U;
+        let buffer = |label: &str, size, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        if self.field_bytes < bytes {
+            self.fields.clear();
+            self.staging = None;
+            self.field_bytes = bytes;
+        }
+        while self.fields.len() < fields {
+            self.fields.push(buffer(
+                "grid field",
+                self.field_bytes,
+                U::STORAGE | U::COPY_DST | U::COPY_SRC,
+            ));
+        }
+        let staging_bytes = self.field_bytes * outputs as u64;
+        if self
+            .staging
+            .as_ref()
+            .is_none_or(|s| s.size() < staging_bytes)
+        {
+            self.staging = Some(buffer(
+                "grid staging",
+                staging_bytes,
+                U::MAP_READ | U::COPY_DST,
+            ));
+        }
+        self.params.get_or_insert_with(|| {
+            buffer(
+                "grid params",
+                std::mem::size_of::<Params>() as u64,
+                U::UNIFORM | U::COPY_DST,
+            )
+        });
+    }
+}
+
+/// Checks that `name` can be part of a WGSL identifier.
+fn identifier(name: &str) -> anyhow::Result<&str> {
+    ensure!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "the grid field {name:?} cannot name a WGSL binding (use letters, digits and _)"
+    );
+    Ok(name)
+}
+
+/// The job's declarations (constants and bindings), then `shaders/grid.wgsl`.
+fn driver(layout: &GridLayout) -> anyhow::Result<String> {
+    let dims = &layout.dims;
+    ensure!(
+        (1..=3).contains(&dims.len()),
+        "the GPU runs grids of 1 to 3 dimensions, not {}",
+        dims.len()
+    );
+    let mut size = [1u32; 3];
+    for (s, &d) in size.iter_mut().zip(dims) {
+        *s = u32::try_from(d).context("a grid dimension is too large for the GPU (> 2^32 - 1)")?;
+    }
+    let mut text = format!(
+        "const GRID_WORKGROUP: u32 = {WORKGROUP}u;\nconst GRID_NDIMS: u32 = {}u;\nconst GRID_DIMS: vec3<u32> = vec3<u32>({}u, {}u, {}u);\nconst GRID_LEN: u64 = {}lu;\n",
+        dims.len(),
+        size[0],
+        size[1],
+        size[2],
+        layout.len()
+    );
+    let bindings = layout
+        .inputs
+        .iter()
+        .map(|n| ("in", n, "read"))
+        .chain(layout.outputs.iter().map(|n| ("out", n, "read_write")))
+        .chain(layout.axes.iter().map(|n| ("axis", n, "read")));
+    for (binding, (prefix, name, access)) in (1..).zip(bindings) {
+        text.push_str(&format!(
+            "@group(0) @binding({binding}) var<storage, {access}> {prefix}_{}: array<f64>;\n",
+            identifier(name)?
+        ));
+    }
+    text.push_str(include_str!("../../../shaders/grid.wgsl"));
+    Ok(text)
+}
+
+/// Runs every canonical slab of `job` with the grid WGSL `wgsl`.
+pub fn run(
+    gpu: &Wgpu,
+    buffers: &mut Buffers,
+    kernel: &Kernel,
+    wgsl: &str,
+    job: &GridJob<'_>,
+    control: &Control,
+) -> anyhow::Result<()> {
+    let setup = Instant::now();
+    let layout = kernel.layout()?;
+    ensure!(
+        layout.dims == job.dims
+            && layout.inputs.len() == job.n_inputs
+            && layout.outputs.len() == job.n_outputs
+            && layout.axes.len() == job.axes.len(),
+        "the workload's layout does not match the job"
+    );
+    ensure!(!layout.outputs.is_empty(), "the grid has no output fields");
+    let (n_in, n_out) = (job.n_inputs, job.n_outputs);
+    let storage = n_in + n_out + job.axes.len();
+    ensure!(
+        storage as u32 <= gpu.limits.max_storage_buffers_per_shader_stage,
+        "the grid needs {storage} storage buffers, the GPU allows {}",
+        gpu.limits.max_storage_buffers_per_shader_stage
+    );
+    let shader = Composed::new(&[
+        ("library", &gearbox_core::wgsl::library()),
+        ("workload", wgsl),
+        ("driver", &driver(&layout)?),
+    ]);
+    let entries: Vec<_> = std::iter::once(uniform_entry(0))
+        .chain((0..storage).map(|i| storage_entry(i as u32 + 1, i < n_in || i >= n_in + n_out)))
+        .collect();
+    let pipeline = gpu.pipeline(&shader, "grid_main", &entries)?;
+
+    // Batches of whole canonical slabs, each field within the binding limit.
+    let limit = gpu
+        .limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size);
+    let slab_bytes = job.plan.rows * job.row_len() * 8;
+    ensure!(
+        slab_bytes <= limit,
+        "one slab of this grid takes {slab_bytes} bytes per field, more than the GPU's storage-buffer limit of {limit} bytes"
+    );
+    let per_field = limit
+        .min(BATCH_BYTES / (n_in + n_out) as u64)
+        .max(slab_bytes);
+    let slabs_per_batch = per_field / slab_bytes;
+    let field_bytes = slabs_per_batch * slab_bytes;
+
+    buffers.ensure(&gpu.device, n_in + n_out, n_out, field_bytes);
+    let b = &*buffers;
+    let (Some(params), Some(staging)) = (&b.params, &b.staging) else {
+        bail!("grid buffers missing");
+    };
+    let axes: Vec<wgpu::Buffer> = job
+        .axes
+        .iter()
+        .map(|axis| {
+            let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("grid axis"),
+                size: (axis.len() as u64 * 8).max(8),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            gpu.queue
+                .write_buffer(&buffer, 0, bytemuck::cast_slice(axis));
+            buffer
+        })
+        .collect();
+    let resources = std::iter::once(params)
+        .chain(&b.fields[..n_in + n_out])
+        .chain(&axes);
+    let bind_entries: Vec<_> = resources
+        .enumerate()
+        .map(|(i, buffer)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: buffer.as_entire_binding(),
+        })
+        .collect();
+    let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("grid"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &bind_entries,
+    });
+    gpu.check_errors()?;
+    control.record_phase("setup", setup.elapsed().as_secs_f64());
+
+    let mut generated: Vec<f64> = Vec::new();
+    let mut first_slab = 0;
+    while first_slab < job.plan.len() {
+        control.check()?;
+        let end_slab = (first_slab + slabs_per_batch).min(job.plan.len());
+        let rows = job.plan.slab(first_slab).start..job.plan.slab(end_slab - 1).end;
+        let elements = job.elements(&rows);
+        let count = elements.len();
+
+        let transfer = Instant::now();
+        let inputs: Vec<&[f64]> = match job.preloaded(&rows) {
+            Some(inputs) => inputs,
+            None if n_in == 0 => Vec::new(),
+            None => {
+                generated.resize(n_in * count, 0.0);
+                let mut fields: Vec<&mut [f64]> = generated.chunks_mut(count.max(1)).collect();
+                kernel.fill_inputs(rows.clone(), &job.axes, &mut fields)?;
+                generated.chunks(count.max(1)).take(n_in).collect()
+            }
+        };
+        for (buffer, input) in b.fields.iter().zip(&inputs) {
+            gpu.queue
+                .write_buffer(buffer, 0, bytemuck::cast_slice(input));
+        }
+        gpu.queue.write_buffer(
+            params,
+            0,
+            bytemuck::bytes_of(&Params {
+                base: elements.start as u64,
+                row: rows.start as u32,
+                count: count as u32,
+            }),
+        );
+        control.record_phase("transfer", transfer.elapsed().as_secs_f64());
+
+        let compute = Instant::now();
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        let groups = (count as u64).div_ceil(u64::from(WORKGROUP)) as u32;
+        gpu.dispatch(&mut encoder, &pipeline, &bind_group, groups);
+        let bytes = count as u64 * 8;
+        for (o, buffer) in b.fields[n_in..n_in + n_out].iter().enumerate() {
+            encoder.copy_buffer_to_buffer(buffer, 0, staging, o as u64 * field_bytes, bytes);
+        }
+        gpu.queue.submit([encoder.finish()]);
+        let mapped = n_out as u64 * field_bytes;
+        let delivered = gpu.read_back(staging, mapped, |view| {
+            control.record_phase("compute", compute.elapsed().as_secs_f64());
+            let transfer = Instant::now();
+            let delivered = deliver(job, view, field_bytes, first_slab..end_slab, control);
+            control.record_phase("transfer", transfer.elapsed().as_secs_f64());
+            delivered
+        })?;
+        delivered?;
+        first_slab = end_slab;
+    }
+    Ok(())
+}
+
+/// Hands the outputs of slabs `slabs`, read back into `view`, to the host.
+fn deliver(
+    job: &GridJob<'_>,
+    view: &[u8],
+    field_bytes: u64,
+    slabs: std::ops::Range<u64>,
+    control: &Control,
+) -> anyhow::Result<()> {
+    let copied: Vec<f64>;
+    let values: &[f64] = match bytemuck::try_cast_slice(view) {
+        Ok(values) => values,
+        Err(_) => {
+            copied = bytemuck::pod_collect_to_vec(view);
+            &copied
+        }
+    };
+    let field_len = (field_bytes / 8) as usize;
+    let origin = job.elements(&job.plan.slab(slabs.start)).start;
+    for slab in slabs {
+        let range = job.elements(&job.plan.slab(slab));
+        let (start, len) = (range.start - origin, range.len());
+        let outputs: Vec<&[f64]> = values
+            .chunks(field_len)
+            .map(|field| &field[start..start + len])
+            .collect();
+        job.deliver(slab, &outputs)?;
+        control.advance(1);
+    }
+    Ok(())
+}

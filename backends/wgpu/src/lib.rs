@@ -1,0 +1,404 @@
+//! The wgpu backend: workloads as WGSL compute shaders on a Vulkan adapter, in
+//! f64 with double-double reductions. It refuses adapters without f64 shaders
+//! rather than computing in f32, refuses shaders that call f64 transcendental
+//! built-ins (wrong on Vulkan drivers), and guards every series invocation
+//! against drivers that stop long loops silently (see `shaders/series.wgsl`).
+
+mod grid;
+mod series;
+mod shader;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail};
+use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, GridJob, Kernel};
+
+use shader::Composed;
+
+/// Features gearbox needs: f64 and u64 arithmetic in shaders.
+const REQUIRED: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features::SHADER_INT64);
+
+/// An open wgpu device with its cached pipelines.
+pub struct Wgpu {
+    adapter: wgpu::AdapterInfo,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    limits: wgpu::Limits,
+    /// The first error wgpu reported outside an error scope (validation, device lost).
+    errors: Arc<Mutex<Option<String>>>,
+    /// Compiled pipelines, by shader text and entry point.
+    pipelines: Mutex<HashMap<(String, &'static str), Arc<wgpu::ComputePipeline>>>,
+    /// Bind group 1 of every pipeline: `gearbox_zero` of the WGSL library (`shaders/dd.wgsl`).
+    zero_layout: wgpu::BindGroupLayout,
+    zero_group: wgpu::BindGroup,
+    /// Held for a whole run: one run at a time uses the device (a map callback
+    /// of one run may otherwise fire in another run's poll).
+    runs: Mutex<Runs>,
+}
+
+/// What runs keep between them.
+struct Runs {
+    /// Seconds spent opening the device, reported as "setup" by the first run.
+    open_seconds: Option<f64>,
+    series: series::Buffers,
+    grid: grid::Buffers,
+}
+
+impl Runs {
+    /// Records the device's opening time as "setup", once.
+    fn report_open(&mut self, control: &Control) {
+        if let Some(s) = self.open_seconds.take() {
+            control.record_phase("setup", s);
+        }
+    }
+}
+
+/// Preference among adapters when none is named: real GPUs before software ones.
+fn rank(kind: wgpu::DeviceType) -> u8 {
+    match kind {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+/// "name (backend)" of an adapter, with the f64 features it lacks.
+fn describe(adapter: &wgpu::Adapter) -> String {
+    let info = adapter.get_info();
+    let missing = REQUIRED - adapter.features();
+    if missing.is_empty() {
+        format!("{} ({})", info.name, info.backend)
+    } else {
+        format!("{} ({}, no {missing:?})", info.name, info.backend)
+    }
+}
+
+/// Picks the adapter named by `wanted` (a case-insensitive substring), or the
+/// best one with f64 shaders.
+fn choose(adapters: Vec<wgpu::Adapter>, wanted: Option<&str>) -> anyhow::Result<wgpu::Adapter> {
+    if adapters.is_empty() {
+        bail!(
+            "no GPU adapter found (install a Vulkan driver, e.g. mesa-vulkan-drivers, and the loader libvulkan1)"
+        );
+    }
+    let names = || adapters.iter().map(describe).collect::<Vec<_>>().join(", ");
+    let mut candidates: Vec<&wgpu::Adapter> = match wanted {
+        Some(want) => {
+            let want = want.to_lowercase();
+            let found: Vec<_> = adapters
+                .iter()
+                .filter(|a| a.get_info().name.to_lowercase().contains(&want))
+                .collect();
+            if found.is_empty() {
+                bail!(
+                    "no GPU adapter matches --adapter {want:?}; available: {}",
+                    names()
+                );
+            }
+            found
+        }
+        None => adapters.iter().collect(),
+    };
+    candidates.sort_by_key(|a| {
+        (
+            !a.features().contains(REQUIRED),
+            rank(a.get_info().device_type),
+        )
+    });
+    let best = candidates[0];
+    let missing = REQUIRED - best.features();
+    if !missing.is_empty() {
+        let which: Vec<&str> = [
+            (wgpu::Features::SHADER_F64, "SHADER_F64"),
+            (wgpu::Features::SHADER_INT64, "SHADER_INT64"),
+        ]
+        .iter()
+        .filter(|(f, _)| missing.contains(*f))
+        .map(|(_, name)| *name)
+        .collect();
+        bail!(
+            "GPU adapter {} lacks {} (f64/u64 in shaders), and gearbox does not compute in f32; available: {}",
+            best.get_info().name,
+            which.join(" and "),
+            names()
+        );
+    }
+    Ok(best.clone())
+}
+
+impl Wgpu {
+    /// Fails with the first error wgpu reported outside an error scope.
+    fn check_errors(&self) -> anyhow::Result<()> {
+        match self.errors.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(e) => Err(anyhow!("the GPU reported an error: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// The compute pipeline of `shader` at `entry`, compiled once per shader text.
+    /// `layout` describes bind group 0.
+    fn pipeline(
+        &self,
+        shader: &Composed,
+        entry: &'static str,
+        layout: &[wgpu::BindGroupLayoutEntry],
+    ) -> anyhow::Result<Arc<wgpu::ComputePipeline>> {
+        let key = (shader.text.clone(), entry);
+        if let Some(p) = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(p.clone());
+        }
+        shader.check()?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(entry),
+                source: wgpu::ShaderSource::Wgsl(shader.text.as_str().into()),
+            });
+        let bind_layout = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(entry),
+                entries: layout,
+            });
+        let pipeline_layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(entry),
+                bind_group_layouts: &[Some(&bind_layout), Some(&self.zero_layout)],
+                immediate_size: 0,
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            bail!("the GPU driver refused the shader: {e}");
+        }
+        let pipeline = Arc::new(pipeline);
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// Waits for the GPU, then runs `read` on the first `bytes` of `buffer`
+    /// (which the queue has been told to fill) and unmaps it.
+    fn read_back<T>(
+        &self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> anyhow::Result<T> {
+        let outcome = Arc::new(Mutex::new(None));
+        let slot = outcome.clone();
+        buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| anyhow!("waiting for the GPU failed: {e}"))?;
+        self.check_errors()?;
+        match outcome.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => bail!("reading results back from the GPU failed: {e}"),
+            None => bail!("the GPU never finished (buffer not mapped)"),
+        }
+        let value = {
+            let view = buffer
+                .slice(..bytes)
+                .get_mapped_range()
+                .map_err(|e| anyhow!("reading results back from the GPU failed: {e}"))?;
+            read(&view)
+        };
+        buffer.unmap();
+        Ok(value)
+    }
+
+    /// Records one dispatch of `pipeline` with `bind_group` as group 0, over
+    /// `groups` workgroups laid out in 2-D (each dimension within the limit).
+    fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        groups: u32,
+    ) {
+        let x = groups.clamp(1, self.limits.max_compute_workgroups_per_dimension);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, bind_group, &[]);
+        pass.set_bind_group(1, &self.zero_group, &[]);
+        pass.dispatch_workgroups(x, groups.div_ceil(x), 1);
+    }
+}
+
+/// A storage-buffer binding of bind group 0 for a compute shader.
+fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage { read_only },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// A uniform-buffer binding of bind group 0 for a compute shader.
+fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// The workload's WGSL, or an error if it has no GPU kernel.
+fn workload_wgsl(kernel: &Kernel) -> anyhow::Result<String> {
+    kernel
+        .wgsl()?
+        .ok_or_else(|| anyhow!("workload has no GPU kernel"))
+}
+
+impl Backend for Wgpu {
+    const NAME: &'static str = "wgpu";
+    const ABOUT: &'static str =
+        "WGSL compute shaders through wgpu (Vulkan), f64 with double-double sums";
+
+    fn open(options: &BackendOptions) -> anyhow::Result<Self> {
+        let start = Instant::now();
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::VULKAN);
+        let backends = desc.backends;
+        let instance = wgpu::Instance::new(desc);
+        let adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        let adapter = choose(adapters, options.adapter.as_deref())?;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("gearbox"),
+            required_features: REQUIRED,
+            required_limits: limits.clone(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .map_err(|e| {
+            anyhow!(
+                "GPU adapter {}: cannot open a device: {e}",
+                adapter.get_info().name
+            )
+        })?;
+        let errors = Arc::new(Mutex::new(None));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(e.to_string());
+        }));
+        let zero_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("gearbox_zero"),
+            entries: &[uniform_entry(0)],
+        });
+        let zero = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("gearbox_zero"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: true,
+        });
+        // Mapped at creation, the buffer reads as zeros.
+        zero.unmap();
+        let zero_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("gearbox_zero"),
+            layout: &zero_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: zero.as_entire_binding(),
+            }],
+        });
+        Ok(Wgpu {
+            adapter: adapter.get_info(),
+            zero_layout,
+            zero_group,
+            device,
+            queue,
+            limits,
+            errors,
+            pipelines: Mutex::new(HashMap::new()),
+            runs: Mutex::new(Runs {
+                open_seconds: Some(start.elapsed().as_secs_f64()),
+                series: series::Buffers::default(),
+                grid: grid::Buffers::default(),
+            }),
+        })
+    }
+
+    fn device(&self) -> DeviceInfo {
+        DeviceInfo {
+            device: format!(
+                "{} ({}, {})",
+                self.adapter.name, self.adapter.backend, self.adapter.driver
+            ),
+            threads: None,
+        }
+    }
+
+    fn run_series(
+        &self,
+        kernel: &Kernel,
+        plan: &ChunkPlan,
+        control: &Control,
+    ) -> anyhow::Result<Dd> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.report_open(control);
+        series::run(
+            self,
+            &mut runs.series,
+            &workload_wgsl(kernel)?,
+            plan,
+            control,
+        )
+    }
+
+    fn run_grid(
+        &self,
+        kernel: &Kernel,
+        job: &GridJob<'_>,
+        control: &Control,
+    ) -> anyhow::Result<()> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.report_open(control);
+        grid::run(
+            self,
+            &mut runs.grid,
+            kernel,
+            &workload_wgsl(kernel)?,
+            job,
+            control,
+        )
+    }
+}
+
+gearbox_core::export_backend!(Wgpu);
