@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checks that the series template works the way docs/PLUGINS.md says: a copy
-# outside the gearbox tree, renamed to "altharm", builds on its own, runs on the
-# serial, rayon and wgpu backends within its bounds of an independent reference,
-# and passes its own tests. Needs the workspace built (cargo build --release).
+# Checks that the templates work the way docs/PLUGINS.md says: copies outside the
+# gearbox tree, renamed (series-template → "altharm", grid-template → "polar"),
+# build on their own, run on the serial, rayon and wgpu backends within bounds of
+# references computed here, and pass their own tests. Needs the workspace built
+# (cargo build --release).
 #
 # wgpu without any adapter: a failure under CI=true, a visible SKIP otherwise.
 set -euo pipefail
@@ -12,26 +13,28 @@ gearbox="$root/target/release/gearbox"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gearbox-template.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# One target directory for both copies, so their dependencies are built once.
 export CARGO_TARGET_DIR="$work/target" NODEVICE_SELECT=1
 export GEARBOX_PLUGIN_PATH="$root/target/release"
-
-# 1. Copy and rename, as the guide tells a newcomer to.
-plugin="$work/altharm"
-cp -r "$root/examples/series-template" "$plugin"
-rm -rf "$plugin/target" "$plugin/Cargo.lock"
-sed -i 's/my-series/altharm/g; s/my_series/altharm/g; s/MySeries/AltHarm/g' \
-    "$plugin/Cargo.toml" "$plugin"/src/*.rs "$plugin"/tests/*.rs
-sed -i "s#path = \"../../core\"#path = \"$root/core\"#" "$plugin/Cargo.toml"
-# The workspace's lock file pins the same dependency versions (and needs no network).
-cp "$root/Cargo.lock" "$plugin/Cargo.lock"
-
-# 2. Build it on its own.
-(cd "$plugin" && cargo build --release --quiet)
 plugins="$CARGO_TARGET_DIR/release"
-[[ -f "$plugins/libgearbox_plugin_altharm.so" ]] || { echo "check-template: no libgearbox_plugin_altharm.so in $plugins" >&2; exit 1; }
 
-# 3. Run it on every backend and check the results.
-n=1234567
+# Copies examples/$1 to $work/$2 and renames my-<kind> to $2, as the guide says.
+copy_renamed() {
+    local template="$1" name="$2" kind="${1%-template}"
+    local Kind="${kind^}"
+    mkdir "$work/$name"
+    tar -C "$root/examples/$template" --exclude=./target --exclude=./Cargo.lock -cf - . | tar -C "$work/$name" -xf -
+    sed -i "s/my-$kind/$name/g; s/my_$kind/$name/g; s/My$Kind/${name^}/g" \
+        "$work/$name/Cargo.toml" "$work/$name"/src/*.rs "$work/$name"/tests/*.rs
+    sed -i "s#path = \"../../core\"#path = \"$root/core\"#" "$work/$name/Cargo.toml"
+    # The workspace's lock file pins the same dependency versions (no network needed).
+    cp "$root/Cargo.lock" "$work/$name/Cargo.lock"
+    (cd "$work/$name" && cargo build --release --quiet)
+    [[ -f "$plugins/libgearbox_plugin_$name.so" ]] || { echo "check-template: no libgearbox_plugin_$name.so in $plugins" >&2; exit 1; }
+}
+copy_renamed series-template altharm
+copy_renamed grid-template polar
+
 backends=(serial rayon)
 if "$gearbox" list --json | python3 -c 'import json, sys; sys.exit(0 if any(b["name"] == "wgpu" and b["available"] for b in json.load(sys.stdin)["backends"]) else 1)'; then
     backends+=(wgpu)
@@ -39,36 +42,67 @@ elif [[ "${CI:-}" == "true" ]]; then
     echo "check-template: the wgpu backend has no adapter under CI" >&2
     exit 1
 else
-    echo "SKIP: check-template: altharm on wgpu (no GPU adapter here; see gearbox list)"
+    echo "SKIP: check-template: the templates on wgpu (no GPU adapter here; see gearbox list)"
 fi
+
+n=1234567 nr=300 nangle=500
 for backend in "${backends[@]}"; do
-    "$gearbox" run altharm --n "$n" --plugin-dir "$plugins" --backend "$backend" --json --quiet > "$work/$backend.json"
+    "$gearbox" run altharm --n "$n" --plugin-dir "$plugins" --backend "$backend" --json --quiet > "$work/altharm-$backend.json"
+    "$gearbox" run polar --nr "$nr" --nangle "$nangle" --plugin-dir "$plugins" --backend "$backend" --json --quiet > "$work/polar-$backend.json"
 done
-python3 - "$work" "$n" "${backends[@]}" <<'EOF'
+python3 - "$work" "$n" "$nr" "$nangle" "${backends[@]}" <<'EOF'
 import json, math, sys
 from decimal import Decimal, getcontext
 
-work, n, backends = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-# S(N) = sum of (-1)^(k+1)/k, smallest terms first, with 40 significant digits.
+work, n, nr, nangle, backends = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+failed = False
+
+def report(ok, text):
+    global failed
+    failed |= not ok
+    print(f"check-template: {text} {'ok' if ok else 'FAILED'}")
+
+# altharm: S(N) = sum of (-1)^(k+1)/k, smallest terms first, with 40 digits.
 getcontext().prec = 40
 s = Decimal(0)
 for k in range(n, 0, -1):
     s = s + Decimal(1) / k if k & 1 else s - Decimal(1) / k
 reference = float(s)
 ulp = math.ulp(reference)
-bounds = {"serial": 2, "rayon": 2, "wgpu": 8}
-failed = False
 for backend in backends:
-    run = json.load(open(f"{work}/{backend}.json"))
+    run = json.load(open(f"{work}/altharm-{backend}.json"))
     error = abs(run["result"] - reference) / ulp
-    ok = run["workload"] == "altharm" and error <= bounds[backend] and abs(run["exact"] - reference) <= ulp
-    failed |= not ok
-    print(f"check-template: altharm N={n} on {backend}: {run['result']!r} "
-          f"({error:.1f} ulp from the reference {reference!r}, exact {run['exact']!r}) "
-          f"{'ok' if ok else 'FAILED'}")
+    bound = 8 if backend == "wgpu" else 2
+    report(run["workload"] == "altharm" and error <= bound and abs(run["exact"] - reference) <= ulp,
+           f"altharm N={n} on {backend}: {run['result']!r}, {error:.1f} ulp from {reference!r} (bound {bound}),")
+
+# polar: sum and sum of squares of vx and vy over the grid.
+step = 1.0 / (nr - 1)
+sums = {"vx": [], "vy": []}
+for i in range(nr):
+    r = 1.0 + i * step
+    for j in range(nangle):
+        sin, cos = math.sin(math.tau * j / nangle), math.cos(math.tau * j / nangle)
+        sums["vx"].append(cos / r - r * sin)
+        sums["vy"].append(sin / r + r * cos)
+for backend in backends:
+    run = json.load(open(f"{work}/polar-{backend}.json"))
+    for c in run["checksums"]:
+        values = sums[c["name"]]
+        sq = math.fsum(v * v for v in values)
+        # Each element is within a few ulps of its terms (|1/r| + |r| < 3).
+        ok = abs(c["sum"] - math.fsum(values)) <= 1e-14 * len(values) and abs(c["sum_sq"] - sq) <= 1e-13 * sq
+        report(ok, f"polar {nr}x{nangle} on {backend}: {c['name']} sum {c['sum']:.3e}, sum of squares {c['sum_sq']!r} vs {sq!r}")
 sys.exit(1 if failed else 0)
 EOF
 
-# 4. Its own tests, through the test kit.
-(cd "$plugin" && cargo test --release --quiet)
+# Their own tests, through the test kit.
+for name in altharm polar; do
+    if ! (cd "$work/$name" && cargo test --release --quiet > "$work/$name-test.log" 2>&1); then
+        cat "$work/$name-test.log" >&2
+        echo "check-template: $name's own tests failed" >&2
+        exit 1
+    fi
+    echo "check-template: $name's own tests: $(grep -c '^test result: ok' "$work/$name-test.log") test binaries ok"
+done
 echo "check-template: ok"
