@@ -26,7 +26,8 @@ pub struct MyGrid {
 
 impl Workload for MyGrid {
     const NAME: &'static str = "my-grid";
-    const ABOUT: &'static str = "polar vector field (vr, vt) to Cartesian (vx, vy) on an nr x nangle grid";
+    const ABOUT: &'static str =
+        "polar vector field (vr, vt) to Cartesian (vx, vy) on an nr x nangle grid";
 
     fn params() -> Vec<ParamSpec> {
         vec![

@@ -46,6 +46,9 @@ fn the_exact_value_matches_the_direct_sum() {
         let instance = lib.instantiate([("n", n.to_string().as_str())]).unwrap();
         let exact = instance.exact().unwrap().expect("an exact value");
         let direct = direct_sum(n);
-        assert!(ulp_error(exact, direct) <= 1.0, "N = {n}: {exact} vs {direct}");
+        assert!(
+            ulp_error(exact, direct) <= 1.0,
+            "N = {n}: {exact} vs {direct}"
+        );
     }
 }
