@@ -16,7 +16,7 @@ pub struct MySeries {
 
 /// ln 2 as a double-double.
 const LN_2: Dd = Dd {
-    hi: 0.6931471805599453,
+    hi: std::f64::consts::LN_2,
     lo: 2.3190468138462996e-17,
 };
 
@@ -73,7 +73,11 @@ impl Workload for MySeries {
     /// S(N) = ln 2 − (−1)^N β(N+1): ln 2 minus the tail of the series past N.
     fn exact(&self) -> Option<f64> {
         let tail = beta(self.n + 1);
-        let tail = if self.n % 2 == 0 { tail } else { -tail };
+        let tail = if self.n.is_multiple_of(2) {
+            tail
+        } else {
+            -tail
+        };
         Some((LN_2 - tail).to_f64())
     }
 
@@ -90,8 +94,9 @@ impl Series for MySeries {
     fn partial_sum(&self, first: u64, last: u64) -> Dd {
         // The sign follows the parity of k, so the odd and the even indices are summed
         // apart: each closure is then branch-free and the loop vectorises.
-        let odd = sum_between(first / 2 + 1, (last + 1) / 2, |j| 1.0 / (2.0 * j - 1.0));
-        let even = sum_between((first + 1) / 2, last / 2, |j| 1.0 / (2.0 * j));
+        // Odd k = 2j − 1 and even k = 2j, for the j that put k in first..=last.
+        let odd = sum_between(first / 2 + 1, last.div_ceil(2), |j| 1.0 / (2.0 * j - 1.0));
+        let even = sum_between(first.div_ceil(2), last / 2, |j| 1.0 / (2.0 * j));
         odd - even
     }
 
