@@ -110,6 +110,19 @@ fn wgsl_that_does_not_compile_names_the_workload_and_its_line() {
 }
 
 #[test]
+fn an_f64_transcendental_builtin_is_refused_with_its_line() {
+    if !wgpu_available() {
+        return;
+    }
+    let dir = careless_dir("errors-f64-builtin");
+    let o = run_careless(&dir, &["--mistake", "f64-builtin", "--backend", "wgpu"]);
+    assert_eq!(
+        one_line_error(&o, 1),
+        "gearbox: error: careless on wgpu: WGSL calls the built-in cos on f64, which is wrong on most Vulkan drivers (wgpu #6087); use cos_f64 from gearbox's shared WGSL (at workload WGSL line 3 (`let count = index_f64(last - first + 1lu) * cos(x - x);`))"
+    );
+}
+
+#[test]
 fn a_workload_without_a_gpu_kernel_says_so_on_wgpu() {
     if !wgpu_available() {
         return;
