@@ -66,14 +66,29 @@ fn rank(kind: wgpu::DeviceType) -> u8 {
     }
 }
 
-/// "name (backend)" of an adapter, with the f64 features it lacks.
+/// The features of `REQUIRED` that `adapter` lacks, by name.
+fn missing(adapter: &wgpu::Adapter) -> Vec<&'static str> {
+    [
+        (wgpu::Features::SHADER_F64, "SHADER_F64"),
+        (wgpu::Features::SHADER_INT64, "SHADER_INT64"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| !adapter.features().contains(*f))
+    .map(|(_, name)| name)
+    .collect()
+}
+
+/// "name (backend)" of an adapter, with the features it lacks.
 fn describe(adapter: &wgpu::Adapter) -> String {
     let info = adapter.get_info();
-    let missing = REQUIRED - adapter.features();
-    if missing.is_empty() {
-        format!("{} ({})", info.name, info.backend)
-    } else {
-        format!("{} ({}, no {missing:?})", info.name, info.backend)
+    match missing(adapter).as_slice() {
+        [] => format!("{} ({})", info.name, info.backend),
+        lacks => format!(
+            "{} ({}, no {})",
+            info.name,
+            info.backend,
+            lacks.join(" or ")
+        ),
     }
 }
 
@@ -110,20 +125,12 @@ fn choose(adapters: Vec<wgpu::Adapter>, wanted: Option<&str>) -> anyhow::Result<
         )
     });
     let best = candidates[0];
-    let missing = REQUIRED - best.features();
-    if !missing.is_empty() {
-        let which: Vec<&str> = [
-            (wgpu::Features::SHADER_F64, "SHADER_F64"),
-            (wgpu::Features::SHADER_INT64, "SHADER_INT64"),
-        ]
-        .iter()
-        .filter(|(f, _)| missing.contains(*f))
-        .map(|(_, name)| *name)
-        .collect();
+    let lacks = missing(best);
+    if !lacks.is_empty() {
         bail!(
             "GPU adapter {} lacks {} (f64/u64 in shaders), and gearbox does not compute in f32; available: {}",
             best.get_info().name,
-            which.join(" and "),
+            lacks.join(" and "),
             names()
         );
     }
