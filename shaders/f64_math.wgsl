@@ -36,17 +36,10 @@ const FM_C4: f64 = -2.7557314351390663e-7lf;
 const FM_C5: f64 = 2.087572321298175e-9lf;
 const FM_C6: f64 = -1.1359647557788195e-11lf;
 
-// a + b = s + e exactly (TwoSum), as vec2(s, e).
-fn fm_two_sum(a: f64, b: f64) -> vec2<f64> {
-    let s = a + b;
-    let bb = s - a;
-    return vec2<f64>(s, (a - (s - bb)) + (b - bb));
-}
-
 // j * (c_hi + c_lo) = p + e exactly, for a whole number 0 <= |j| < 2^42 and a
 // constant c = c_hi + c_lo pre-split in 26-bit halves (Dekker), as vec2(p, e).
 fn fm_two_prod_j(j: f64, c: f64, c_hi: f64, c_lo: f64) -> vec2<f64> {
-    let j_hi = floor(j * 4.76837158203125e-7lf) * 2097152.0lf; // 2^-21, 2^21
+    let j_hi = trunc(j * 4.76837158203125e-7lf) * 2097152.0lf; // 2^-21, 2^21; trunc keeps |j_lo| < 2^21 for negative j too
     let j_lo = j - j_hi;
     let p = j * c;
     let e = (((j_hi * c_hi - p) + j_hi * c_lo) + j_lo * c_hi) + j_lo * c_lo;
@@ -68,7 +61,7 @@ fn fm_kernel_cos(x: f64, y: f64) -> f64 {
     let w = z * z;
     let r = z * (FM_C1 + z * (FM_C2 + z * FM_C3)) + w * w * (FM_C4 + z * (FM_C5 + z * FM_C6));
     let hz = 0.5lf * z;
-    let v = 1.0lf - hz;
+    let v = fp_barrier(1.0lf - hz); // keep (1 - v) - hz from being folded to 0
     return v + (((1.0lf - v) - hz) + (z * r - x * y));
 }
 
@@ -79,10 +72,10 @@ fn sincos_f64(x: f64) -> vec2<f64> {
     let pe1 = fm_two_prod_j(j, FM_PIO2_C1, FM_PIO2_C1_HI, FM_PIO2_C1_LO);
     // x and j*C0 are within a factor of two of each other (or j = 0): exact.
     let t = x - pe0.x;
-    let a = fm_two_sum(t, -pe0.y);
-    let b = fm_two_sum(a.x, -pe1.x);
+    let a = two_sum(t, -pe0.y);
+    let b = two_sum(a.x, -pe1.x);
     let lo = (a.y + b.y) - (pe1.y + j * FM_PIO2_C2);
-    let r = fm_two_sum(b.x, lo);
+    let r = two_sum(b.x, lo);
     let s = fm_kernel_sin(r.x, r.y);
     let c = fm_kernel_cos(r.x, r.y);
     let q = j - 4.0lf * floor(j * 0.25lf); // 0, 1, 2 or 3
