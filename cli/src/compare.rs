@@ -171,12 +171,12 @@ fn print_table(
     }
     match kind {
         Kind::Series => println!(
-            "{:<8} {:<52} {:>24} {:>12} {:>14} {:>10}  {}",
-            "backend", "device", "value", "error (ulp)", "vs serial (ulp)", "time (s)", "agrees"
+            "{:<8} {:<52} {:>24} {:>12} {:>14} {:>10}  agrees",
+            "backend", "device", "value", "error (ulp)", "vs serial (ulp)", "time (s)"
         ),
         Kind::Grid => println!(
-            "{:<8} {:<52} {:>22} {:>10}  {}",
-            "backend", "device", "checksums: dev./bound", "time (s)", "agrees"
+            "{:<8} {:<52} {:>22} {:>10}  agrees",
+            "backend", "device", "checksums: dev./bound", "time (s)"
         ),
     }
     for row in table {

@@ -71,9 +71,13 @@ pub fn from_clap(error: clap::Error) -> ExitCode {
         Some(ContextValue::Strings(v)) if !v.is_empty() => Some(v.join("' or '")),
         _ => None,
     });
-    match suggestion {
-        Some(s) => eprintln!("gearbox: error: {first} (did you mean '{s}'?); see --help"),
-        None => eprintln!("gearbox: error: {first}; see --help"),
-    }
+    let hint = match (suggestion, error.kind()) {
+        (Some(s), _) => format!(" (did you mean '{s}'?); see --help"),
+        (None, ErrorKind::InvalidSubcommand) => {
+            "; 'gearbox list' shows the workloads found, the directories searched and any library refused".to_string()
+        }
+        (None, _) => "; see --help".to_string(),
+    };
+    eprintln!("gearbox: error: {first}{hint}");
     ExitCode::from(2)
 }

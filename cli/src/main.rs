@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use gearbox_core::host::Registry;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     quiet_mesa();
     let argv: Vec<String> = std::env::args().collect();
     let registry = match Registry::discover(&args::plugin_dirs(&argv)) {
@@ -52,4 +53,11 @@ fn quiet_mesa() {
         // SAFETY: called first thing in main, before any other thread exists.
         unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
+}
+
+/// `gearbox … | head` should end quietly, as other Unix tools do, instead of
+/// panicking on the closed pipe: restore the default SIGPIPE action Rust ignores.
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }

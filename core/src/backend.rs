@@ -132,6 +132,14 @@ impl Kernel {
         Ok(out)
     }
 
+    /// The workload's name, for messages.
+    pub fn name(&self) -> anyhow::Result<String> {
+        let mut text = String::new();
+        call(|err| (self.vtable().describe)(Sink::to_string(&mut text), err))?;
+        let info: crate::workload::WorkloadInfo = serde_json::from_str(&text)?;
+        Ok(info.name)
+    }
+
     /// The workload's WGSL, if it has a GPU kernel.
     pub fn wgsl(&self) -> anyhow::Result<Option<String>> {
         let mut text = String::new();

@@ -131,7 +131,8 @@ fn a_workload_without_a_gpu_kernel_says_so_on_wgpu() {
     let o = run_careless(&dir, &["--mistake", "no-gpu", "--backend", "wgpu"]);
     let err = one_line_error(&o, 1);
     assert!(
-        err.starts_with("gearbox: error: careless on wgpu: ") && err.contains("has no GPU kernel"),
+        err.starts_with("gearbox: error: careless on wgpu: ")
+            && err.contains("workload careless has no GPU kernel; run it on serial or rayon"),
         "{err}"
     );
     // The CPU backends run it.

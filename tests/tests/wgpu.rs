@@ -148,7 +148,7 @@ fn a_workload_without_wgsl_is_refused() {
         .run_grid(&instance, &GridRequest::default(), &Silent)
         .unwrap_err();
     assert!(
-        format!("{e:#}").contains("workload has no GPU kernel"),
+        format!("{e:#}").contains("workload gpu-grid has no GPU kernel"),
         "{e:#}"
     );
 }

@@ -286,9 +286,10 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
 
 /// The workload's WGSL, or an error if it has no GPU kernel.
 fn workload_wgsl(kernel: &Kernel) -> anyhow::Result<String> {
-    kernel
-        .wgsl()?
-        .ok_or_else(|| anyhow!("workload has no GPU kernel"))
+    kernel.wgsl()?.ok_or_else(|| match kernel.name() {
+        Ok(name) => anyhow!("workload {name} has no GPU kernel; run it on serial or rayon"),
+        Err(e) => e,
+    })
 }
 
 impl Backend for Wgpu {
