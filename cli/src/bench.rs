@@ -94,17 +94,7 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let params: Vec<String> = instance
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect();
-    println!(
-        "{name} ({}) on {}: {}",
-        params.join(", "),
-        backend.name,
-        backend.device.device
-    );
+    println!("{}", job::headline(&instance, &backend));
     println!(
         "  runs        warm-up {:.4} s, then {repeat} timed",
         warm_up.seconds

@@ -70,6 +70,22 @@ pub fn grid_request(matches: &ArgMatches) -> GridRequest {
     }
 }
 
+/// "workload (param = value, …) on backend: device", the first line of a report.
+pub fn headline(instance: &Instance<'_>, backend: &OpenBackend) -> String {
+    let params: Vec<String> = instance
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    format!(
+        "{} ({}) on {}: {}",
+        instance.info().name,
+        params.join(", "),
+        backend.name,
+        backend.device.device
+    )
+}
+
 /// Makes an instance of `name` from the parameters in `matches`; bad values are usage errors.
 pub fn instantiate<'r>(
     registry: &'r Registry,

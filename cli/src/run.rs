@@ -42,17 +42,7 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let params: Vec<String> = instance
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect();
-    println!(
-        "{name} ({}) on {}: {}",
-        params.join(", "),
-        backend.name,
-        backend.device.device
-    );
+    println!("{}", job::headline(&instance, &backend));
     print_outcome(&finished);
     println!(
         "  time      {:.6} s  (+ {:.1} ms to load and open the backend)",

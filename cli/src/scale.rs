@@ -233,7 +233,6 @@ fn plot(
             }
         }
         for (i, set) in sets.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
             let line: Vec<(f64, f64)> = points
                 .iter()
                 .filter(|p| &&p.params == set)
@@ -244,20 +243,12 @@ fn plot(
                 .filter(|(k, _)| swept.contains(k))
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
-                .label(if label.is_empty() {
-                    workload.to_string()
-                } else {
-                    label.join(" ")
-                })
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart.draw_series(
-                line.into_iter()
-                    .map(|xy| Circle::new(xy, 4, color.filled())),
-            )?;
+            let label = if label.is_empty() {
+                workload.to_string()
+            } else {
+                label.join(" ")
+            };
+            draw_line(&mut chart, i, label, line)?;
         }
         chart
             .configure_series_labels()
@@ -307,22 +298,13 @@ fn plot(
                 .x_label_formatter(&|x| format!("{x:.0e}"))
                 .draw()?;
             for (i, &t) in threads.iter().enumerate() {
-                let color = Palette99::pick(i).to_rgba();
                 let line: Vec<(f64, f64)> = points
                     .iter()
                     .filter(|p| p.threads == t)
                     .map(|p| (value(p), p.seconds.median))
                     .collect();
-                chart
-                    .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
-                    .label(format!("{t} thread{}", if t == 1 { "" } else { "s" }))
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
-                chart.draw_series(
-                    line.into_iter()
-                        .map(|xy| Circle::new(xy, 4, color.filled())),
-                )?;
+                let label = format!("{t} thread{}", if t == 1 { "" } else { "s" });
+                draw_line(&mut chart, i, label, line)?;
             }
             chart
                 .configure_series_labels()
@@ -334,6 +316,29 @@ fn plot(
         root.present()?;
     }
     Ok(svg)
+}
+
+/// Draws `line` as a labelled polyline with a dot at each point, in palette colour `i`.
+fn draw_line<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    i: usize,
+    label: String,
+    line: Vec<(f64, f64)>,
+) -> anyhow::Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let color = Palette99::pick(i).to_rgba();
+    chart
+        .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+    chart.draw_series(
+        line.into_iter()
+            .map(|xy| Circle::new(xy, 4, color.filled())),
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use crate::backend::{Control, GridJob, Kernel};
+use crate::backend::{Backend, BackendOptions, Control, DeviceInfo, GridJob, Kernel};
 use crate::dd::Dd;
 use crate::plan::{ChunkPlan, OrderedSum};
 
@@ -17,6 +17,53 @@ const BATCH_CHUNKS: u64 = 1024;
 pub trait Executor: Sync {
     /// `f(i)` for every `i` in `items`, results in item order.
     fn map<T: Send>(&self, items: Range<u64>, f: &(dyn Fn(u64) -> T + Sync)) -> Vec<T>;
+}
+
+/// A CPU backend: how it maps work ([`Executor`]), its name and its device. Its
+/// [`Backend`] implementation — fixed chunks, ordered reduction, slabs, phase
+/// timing — comes from this module, so CPU backends differ only where they should.
+pub trait CpuBackend: Executor + Sized + Send + Sync + 'static {
+    /// Name used with `--backend`.
+    const NAME: &'static str;
+    /// One line saying where it runs work.
+    const ABOUT: &'static str;
+
+    /// Opens the backend (starts its pool).
+    fn open(options: &BackendOptions) -> anyhow::Result<Self>;
+
+    /// What it runs on.
+    fn device(&self) -> DeviceInfo;
+}
+
+impl<B: CpuBackend> Backend for B {
+    const NAME: &'static str = <B as CpuBackend>::NAME;
+    const ABOUT: &'static str = <B as CpuBackend>::ABOUT;
+
+    fn open(options: &BackendOptions) -> anyhow::Result<Self> {
+        <B as CpuBackend>::open(options)
+    }
+
+    fn device(&self) -> DeviceInfo {
+        <B as CpuBackend>::device(self)
+    }
+
+    fn run_series(
+        &self,
+        kernel: &Kernel,
+        plan: &ChunkPlan,
+        control: &Control,
+    ) -> anyhow::Result<Dd> {
+        control.timed("compute", || run_series(self, kernel, plan, control))
+    }
+
+    fn run_grid(
+        &self,
+        kernel: &Kernel,
+        job: &GridJob<'_>,
+        control: &Control,
+    ) -> anyhow::Result<()> {
+        control.timed("compute", || run_grid(self, kernel, job, control))
+    }
 }
 
 /// Sums a series over `plan`: chunk partials computed by `executor`, folded in

@@ -4,8 +4,8 @@
 
 use std::ops::Range;
 
-use gearbox_core::cpu::{self, Executor};
-use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, GridJob, Kernel};
+use gearbox_core::cpu::{CpuBackend, Executor};
+use gearbox_core::{BackendOptions, DeviceInfo};
 use rayon::prelude::*;
 
 /// A rayon thread pool of its own (`--threads`, else `RAYON_NUM_THREADS`, else all cores).
@@ -26,7 +26,7 @@ impl Executor for Rayon {
     }
 }
 
-impl Backend for Rayon {
+impl CpuBackend for Rayon {
     const NAME: &'static str = "rayon";
     const ABOUT: &'static str = "all CPU cores, rayon work-stealing over fixed chunks";
 
@@ -48,24 +48,6 @@ impl Backend for Rayon {
             device: format!("cpu, {threads} threads"),
             threads: Some(threads),
         }
-    }
-
-    fn run_series(
-        &self,
-        kernel: &Kernel,
-        plan: &ChunkPlan,
-        control: &Control,
-    ) -> anyhow::Result<Dd> {
-        control.timed("compute", || cpu::run_series(self, kernel, plan, control))
-    }
-
-    fn run_grid(
-        &self,
-        kernel: &Kernel,
-        job: &GridJob<'_>,
-        control: &Control,
-    ) -> anyhow::Result<()> {
-        control.timed("compute", || cpu::run_grid(self, kernel, job, control))
     }
 }
 

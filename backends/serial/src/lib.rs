@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
-use gearbox_core::cpu::{self, Executor};
-use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, GridJob, Kernel};
+use gearbox_core::cpu::{CpuBackend, Executor};
+use gearbox_core::{BackendOptions, DeviceInfo};
 
 /// Runs everything on the calling thread.
 pub struct Serial;
@@ -15,7 +15,7 @@ impl Executor for Serial {
     }
 }
 
-impl Backend for Serial {
+impl CpuBackend for Serial {
     const NAME: &'static str = "serial";
     const ABOUT: &'static str = "one CPU thread, chunk after chunk";
 
@@ -32,24 +32,6 @@ impl Backend for Serial {
             device: "cpu, 1 thread".into(),
             threads: Some(1),
         }
-    }
-
-    fn run_series(
-        &self,
-        kernel: &Kernel,
-        plan: &ChunkPlan,
-        control: &Control,
-    ) -> anyhow::Result<Dd> {
-        control.timed("compute", || cpu::run_series(self, kernel, plan, control))
-    }
-
-    fn run_grid(
-        &self,
-        kernel: &Kernel,
-        job: &GridJob<'_>,
-        control: &Control,
-    ) -> anyhow::Result<()> {
-        control.timed("compute", || cpu::run_grid(self, kernel, job, control))
     }
 }
 
