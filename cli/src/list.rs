@@ -59,13 +59,10 @@ pub fn list(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
         );
         println!("  {:<10} from {}", "", w.path.display());
         for p in &w.info.params {
+            let flag = format!("--{} {}", p.name, p.kind.placeholder());
             println!(
-                "  {:<10}   --{} {:<6} {} [default: {}]",
-                "",
-                p.name,
-                p.kind.placeholder(),
-                p.help,
-                p.default
+                "  {:<10}   {flag:<18} {} [default: {}]",
+                "", p.help, p.default
             );
         }
     }
