@@ -127,6 +127,7 @@ fn gib(bytes: u128) -> String {
 /// Host state behind the `deliver` callback: checksums per slab, samples, files.
 struct Delivery {
     row_len: u64,
+    n_outputs: usize,
     plan: SlabPlan,
     sums: Mutex<Vec<Option<Vec<[Dd; 2]>>>>,
     samples: Vec<(u64, Mutex<Vec<f64>>)>,
@@ -154,8 +155,7 @@ extern "C" fn deliver(
         let rows = d.plan.slab(slab);
         let offset = rows.start * d.row_len;
         let expected = ((rows.end - rows.start) * d.row_len) as usize;
-        if outputs.len() != d.writers.len().max(outputs.len())
-            || outputs.iter().any(|o| o.len() != expected)
+        if outputs.len() != d.n_outputs || outputs.iter().any(|o| o.len() != expected)
         {
             bail!("backend delivered slab {slab} with wrong sizes");
         }
@@ -264,6 +264,7 @@ impl OpenBackend {
         };
         let delivery = Delivery {
             row_len: layout.row_len(),
+            n_outputs: layout.outputs.len(),
             plan,
             sums: Mutex::new(vec![None; plan.len() as usize]),
             samples: points
