@@ -4,9 +4,9 @@ several rounds, and writes a Markdown table of medians and ratios (BENCHMARKS.md
 
 usage: bench/peers.py [--rounds K] [--out BENCHMARKS.md] [--only NAME[,NAME]]
 
-Every program reports its own compute time ("seconds" in its JSON line): gearbox's
-is the backend's run (library load and input generation of the peers excluded
-alike). Medians over the rounds; ratios are peer median / gearbox median.
+Every program reports its own compute time ("seconds" in its JSON line), after a
+warm-up: gearbox's is the backend's run in `gearbox bench --repeat 1` (library load
+excluded, as the peers exclude imports, JIT and input set-up). Medians over the rounds; ratios are peer median / gearbox median.
 Run ../shared/peers/setup.sh once first, and build gearbox in release.
 """
 import argparse
@@ -78,7 +78,10 @@ def run_json(cmd, env=None):
 
 
 def gearbox_seconds(args):
-    return run_json([str(GEARBOX)] + args + ["--json", "--quiet"])["seconds"]
+    """One timed run after a warm-up in the same process (`gearbox bench --repeat 1`), as the
+    peers time their compute after a warm-up call (JIT, thread pools, idle cores waking)."""
+    args = ["bench"] + args[1:] if args[0] == "run" else args
+    return run_json([str(GEARBOX)] + args + ["--repeat", "1", "--json", "--quiet"])["seconds"]["median"]
 
 
 def peer_seconds(cmd, env):
