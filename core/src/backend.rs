@@ -355,20 +355,4 @@ impl<'a> GridJob<'a> {
         call(|err| (self.raw.deliver)(self.raw.deliver_ctx, slab, outs.as_ptr(), outs.len(), err))
             .map(drop)
     }
-
-    /// The layout-independent description of the grid, for diagnostics.
-    pub fn describe(&self) -> String {
-        let dims: Vec<String> = self.dims.iter().map(u64::to_string).collect();
-        format!(
-            "{} grid, {} slabs of {} rows",
-            dims.join("×"),
-            self.plan.len(),
-            self.plan.rows
-        )
-    }
-}
-
-/// Total bytes a grid of `layout` needs when every field is held in memory.
-pub fn grid_bytes(layout: &GridLayout) -> u128 {
-    u128::from(layout.len()) * (layout.inputs.len() + layout.outputs.len()) as u128 * 8
 }

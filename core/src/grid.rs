@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::abi::{self, GridJobFfi, RawSlice, Sink};
-use crate::backend::{Cancelled, grid_bytes};
+use crate::backend::Cancelled;
 use crate::dd::{Dd, two_sum};
 use crate::host::{HostControl, Instance, Interrupted, Monitor, OpenBackend, Phase};
 use crate::npy::{self, NpyWriter};
@@ -155,8 +155,7 @@ extern "C" fn deliver(
         let rows = d.plan.slab(slab);
         let offset = rows.start * d.row_len;
         let expected = ((rows.end - rows.start) * d.row_len) as usize;
-        if outputs.len() != d.n_outputs || outputs.iter().any(|o| o.len() != expected)
-        {
+        if outputs.len() != d.n_outputs || outputs.iter().any(|o| o.len() != expected) {
             bail!("backend delivered slab {slab} with wrong sizes");
         }
         let sums: Vec<[Dd; 2]> = outputs.iter().map(|o| checksum(o)).collect();
@@ -359,11 +358,6 @@ impl OpenBackend {
             phases: host.into_phases(),
         })
     }
-}
-
-/// Bytes the whole grid would take with every field in memory (for messages).
-pub fn full_size(layout: &GridLayout) -> String {
-    gib(grid_bytes(layout))
 }
 
 #[cfg(test)]
