@@ -188,3 +188,33 @@ fn grids_match_the_serial_backend_bit_for_bit() {
         assert_eq!(count.0.load(Ordering::Relaxed), slabs, "{params:?}");
     }
 }
+
+#[test]
+fn gpu_time_of_passes_is_reported_within_the_wall_clock_compute_time() {
+    let Some(gpu) = gpu() else { return };
+    let lib = kit::registry().workload("basel").expect("basel");
+    let instance = lib.instantiate([("n", "10000000")]).unwrap();
+    let (first, last) = instance.range().unwrap();
+    let outcome = gpu
+        .run_series(&instance, &ChunkPlan::new(first, last), &Silent)
+        .unwrap();
+    let phase = |name: &str| {
+        outcome
+            .phases
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.seconds)
+    };
+    let wall = phase("compute").expect("a compute phase");
+    // Every adapter gearbox runs on (lavapipe, NVIDIA) has timestamp queries.
+    let on_gpu = phase("gpu compute").unwrap_or_else(|| {
+        panic!(
+            "no \"gpu compute\" phase on {}: {:?}",
+            gpu.device.device, outcome.phases
+        )
+    });
+    assert!(
+        on_gpu > 0.0 && on_gpu <= wall,
+        "gpu compute {on_gpu} s, compute {wall} s"
+    );
+}

@@ -10,7 +10,7 @@ use bytemuck::{Pod, Zeroable};
 use gearbox_core::{Control, GridJob, GridLayout, Kernel};
 
 use crate::shader::Composed;
-use crate::{Wgpu, storage_entry, uniform_entry};
+use crate::{Wgpu, storage_entry, timer, uniform_entry};
 
 /// Invocations per workgroup.
 const WORKGROUP: u32 = 256;
@@ -33,7 +33,8 @@ pub struct Buffers {
     field_bytes: u64,
     /// Inputs, then outputs.
     fields: Vec<wgpu::Buffer>,
-    /// The outputs of a batch, one after the other, for reading back.
+    /// The outputs of a batch, one after the other, then the pass's timestamps,
+    /// for reading back.
     staging: Option<wgpu::Buffer>,
     params: Option<wgpu::Buffer>,
 }
@@ -62,7 +63,7 @@ impl Buffers {
                 U::STORAGE | U::COPY_DST | U::COPY_SRC,
             ));
         }
-        let staging_bytes = self.field_bytes * outputs as u64;
+        let staging_bytes = self.field_bytes * outputs as u64 + timer::BYTES;
         if self
             .staging
             .as_ref()
@@ -264,12 +265,16 @@ pub fn run(
         for (o, buffer) in b.fields[n_in..n_in + n_out].iter().enumerate() {
             encoder.copy_buffer_to_buffer(buffer, 0, staging, o as u64 * field_bytes, bytes);
         }
+        let outputs_bytes = n_out as u64 * field_bytes;
+        gpu.timer.resolve(&mut encoder, staging, outputs_bytes);
         gpu.queue.submit([encoder.finish()]);
-        let mapped = n_out as u64 * field_bytes;
+        let mapped = outputs_bytes + timer::BYTES;
         let delivered = gpu.read_back(staging, mapped, |view| {
             control.record_phase("compute", compute.elapsed().as_secs_f64());
+            let (outputs, stamps) = view.split_at(outputs_bytes as usize);
+            gpu.timer.record(control, stamps);
             let transfer = Instant::now();
-            let delivered = deliver(job, view, field_bytes, first_slab..end_slab, control);
+            let delivered = deliver(job, outputs, field_bytes, first_slab..end_slab, control);
             control.record_phase("transfer", transfer.elapsed().as_secs_f64());
             delivered
         })?;

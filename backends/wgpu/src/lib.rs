@@ -7,6 +7,7 @@
 mod grid;
 mod series;
 mod shader;
+mod timer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,9 +17,13 @@ use anyhow::{anyhow, bail};
 use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, GridJob, Kernel};
 
 use shader::Composed;
+use timer::GpuTimer;
 
 /// Features gearbox needs: f64 and u64 arithmetic in shaders.
 const REQUIRED: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features::SHADER_INT64);
+
+/// Features gearbox uses where the adapter has them: GPU times of passes.
+const OPTIONAL: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY;
 
 /// An open wgpu device with its cached pipelines.
 pub struct Wgpu {
@@ -26,6 +31,8 @@ pub struct Wgpu {
     device: wgpu::Device,
     queue: wgpu::Queue,
     limits: wgpu::Limits,
+    /// Times every compute pass (used under `runs`, one submission at a time).
+    timer: GpuTimer,
     /// The first error wgpu reported outside an error scope (validation, device lost).
     errors: Arc<Mutex<Option<String>>>,
     /// Compiled pipelines, by shader text and entry point.
@@ -248,7 +255,10 @@ impl Wgpu {
         groups: u32,
     ) {
         let x = groups.clamp(1, self.limits.max_compute_workgroups_per_dimension);
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: self.timer.pass_writes(),
+        });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, bind_group, &[]);
         pass.set_bind_group(1, &self.zero_group, &[]);
@@ -308,7 +318,7 @@ impl Backend for Wgpu {
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gearbox"),
-            required_features: REQUIRED,
+            required_features: REQUIRED | (adapter.features() & OPTIONAL),
             required_limits: limits.clone(),
             memory_hints: wgpu::MemoryHints::Performance,
             ..Default::default()
@@ -348,6 +358,7 @@ impl Backend for Wgpu {
         });
         Ok(Wgpu {
             adapter: adapter.get_info(),
+            timer: GpuTimer::new(&device, &queue),
             zero_layout,
             zero_group,
             device,

@@ -11,7 +11,7 @@ use bytemuck::{Pod, Zeroable};
 use gearbox_core::{ChunkPlan, Control, Dd};
 
 use crate::shader::Composed;
-use crate::{Wgpu, storage_entry, uniform_entry};
+use crate::{Wgpu, storage_entry, timer, uniform_entry};
 
 /// Invocations per workgroup.
 const WORKGROUP: u32 = 256;
@@ -28,6 +28,9 @@ const FIRST_GROUPS: u32 = 8;
 const TARGET_SECONDS: f64 = 0.25;
 /// Bytes of the status words at the start of the staging buffer.
 const STATUS_BYTES: u64 = 16;
+/// Offset of the partials in the staging buffer: after the status words and
+/// the pass's timestamps.
+const PARTIALS_AT: u64 = STATUS_BYTES + timer::BYTES;
 
 /// Mirrors `SeriesParams` in `shaders/series.wgsl` (padded to 32 bytes).
 #[repr(C)]
@@ -78,7 +81,7 @@ impl Made {
             ),
             staging: buffer(
                 "series staging",
-                STATUS_BYTES + partial_bytes,
+                PARTIALS_AT + partial_bytes,
                 U::MAP_READ | U::COPY_DST,
             ),
         }
@@ -165,11 +168,14 @@ pub fn run(
         gpu.dispatch(&mut encoder, &pipeline, &bind_group, groups);
         let partial_bytes = u64::from(groups) * 16;
         encoder.copy_buffer_to_buffer(&b.status, 0, &b.staging, 0, STATUS_BYTES);
-        encoder.copy_buffer_to_buffer(&b.partials, 0, &b.staging, STATUS_BYTES, partial_bytes);
+        gpu.timer.resolve(&mut encoder, &b.staging, STATUS_BYTES);
+        encoder.copy_buffer_to_buffer(&b.partials, 0, &b.staging, PARTIALS_AT, partial_bytes);
         gpu.queue.submit([encoder.finish()]);
-        let outcome = gpu.read_back(&b.staging, STATUS_BYTES + partial_bytes, |view| {
+        let outcome = gpu.read_back(&b.staging, PARTIALS_AT + partial_bytes, |view| {
             let status: [u32; 4] = bytemuck::pod_read_unaligned(&view[..STATUS_BYTES as usize]);
-            let partials: Vec<f64> = bytemuck::pod_collect_to_vec(&view[STATUS_BYTES as usize..]);
+            gpu.timer
+                .record(control, &view[STATUS_BYTES as usize..PARTIALS_AT as usize]);
+            let partials: Vec<f64> = bytemuck::pod_collect_to_vec(&view[PARTIALS_AT as usize..]);
             (status, partials)
         })?;
         let elapsed = start.elapsed().as_secs_f64();
