@@ -106,11 +106,11 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     println!("  throughput  {throughput:.4e} {unit} (median)");
     println!("  phases (median s)");
     println!(
-        "    {:<10} {:>12.6}   (library load and backend open, once)",
+        "    {:<12} {:>12.6}   (library load and backend open, once)",
         "load", load_seconds
     );
     for (phase, s) in &phases {
-        println!("    {phase:<10} {:>12.6}", s.median);
+        println!("    {phase:<12} {:>12.6}", s.median);
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     if sub.get_flag("profile") {
         println!("  phases");
         for p in &phases {
-            println!("    {:<10} {:>12.6} s", p.name, p.seconds);
+            println!("    {:<12} {:>12.6} s", p.name, p.seconds);
         }
     }
     Ok(())
