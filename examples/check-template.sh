@@ -26,7 +26,7 @@ copy_renamed() {
     tar -C "$root/examples/$template" --exclude=./target --exclude=./Cargo.lock -cf - . | tar -C "$work/$name" -xf -
     sed -i "s/my-$kind/$name/g; s/my_$kind/$name/g; s/My$Kind/${name^}/g" \
         "$work/$name/Cargo.toml" "$work/$name"/src/*.rs "$work/$name"/tests/*.rs
-    sed -i "s#path = \"../../core\"#path = \"$root/core\"#" "$work/$name/Cargo.toml"
+    sed -i "s#path = \"../../#path = \"$root/#" "$work/$name/Cargo.toml"
     # The workspace's lock file pins the same dependency versions (no network needed).
     cp "$root/Cargo.lock" "$work/$name/Cargo.lock"
     (cd "$work/$name" && cargo build --release --quiet)
@@ -71,10 +71,10 @@ reference = float(s)
 ulp = math.ulp(reference)
 for backend in backends:
     run = json.load(open(f"{work}/altharm-{backend}.json"))
-    error = abs(run["result"] - reference) / ulp
+    error = abs(run["value"] - reference) / ulp
     bound = 8 if backend == "wgpu" else 2
     report(run["workload"] == "altharm" and error <= bound and abs(run["exact"] - reference) <= ulp,
-           f"altharm N={n} on {backend}: {run['result']!r}, {error:.1f} ulp from {reference!r} (bound {bound}),")
+           f"altharm N={n} on {backend}: {run['value']!r}, {error:.1f} ulp from {reference!r} (bound {bound}),")
 
 # polar: sum and sum of squares of vx and vy over the grid.
 step = 1.0 / (nr - 1)

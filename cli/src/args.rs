@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
-use gearbox_core::host::{Registry, WorkloadLib};
 use gearbox_core::{Kind, ParamSpec};
+use gearbox_host::{Registry, WorkloadLib};
 
 const EXAMPLES: &str = "\
 Examples:

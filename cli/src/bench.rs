@@ -3,7 +3,7 @@
 
 use clap::ArgMatches;
 use gearbox_core::Kind;
-use gearbox_core::host::{Instance, Registry};
+use gearbox_host::{Instance, Registry};
 use serde_json::json;
 
 use crate::job;
@@ -37,7 +37,7 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let quiet = sub.get_flag("quiet");
 
     let warm_up = job::execute(&backend, &instance, &request, quiet)?;
-    let runs: Vec<job::Finished> = (0..repeat)
+    let runs: Vec<gearbox_host::Finished> = (0..repeat)
         .map(|_| job::execute(&backend, &instance, &request, quiet))
         .collect::<anyhow::Result<_>>()?;
     let times = Summary::of(&runs.iter().map(|r| r.seconds).collect::<Vec<_>>());

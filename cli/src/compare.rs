@@ -4,11 +4,13 @@
 
 use clap::ArgMatches;
 use gearbox_core::dd::ulp_error;
-use gearbox_core::host::Registry;
 use gearbox_core::{BackendOptions, Kind};
+use gearbox_host::Registry;
 use serde_json::json;
 
-use crate::job::{self, Finished, Outcome};
+use gearbox_host::{Finished, Outcome};
+
+use crate::job;
 
 /// Unit roundoff of f64.
 const U: f64 = f64::EPSILON / 2.0;

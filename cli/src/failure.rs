@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use gearbox_core::host::Interrupted;
+use gearbox_host::Interrupted;
 
 /// A mistake in what the user typed (exit code 2).
 #[derive(Debug)]

@@ -1,35 +1,12 @@
-//! One execution of a workload on a backend, shared by every command: opening
-//! the backend, running the right kind, timing it, and the outcome as JSON.
+//! From command-line matches to gearbox-host calls: backend options, grid files,
+//! the workload instance, and one run with a progress bar.
 
-use std::time::Instant;
-
-use anyhow::{Context, anyhow};
 use clap::ArgMatches;
-use gearbox_core::grid::{GridOutcome, GridRequest};
-use gearbox_core::host::{Instance, Monitor, OpenBackend, Phase, Registry};
-use gearbox_core::{BackendOptions, ChunkPlan, Kind, dd::ulp_error};
-use serde_json::{Value, json};
+use gearbox_core::BackendOptions;
+use gearbox_host::{Finished, GridRequest, Instance, OpenBackend, Registry};
 
 use crate::failure::usage;
 use crate::monitor::Progress;
-
-/// What a run produced.
-pub enum Outcome {
-    /// A series: the value and, when known, the exact value.
-    Series { value: f64, exact: Option<f64> },
-    /// A grid: checksums and samples.
-    Grid(GridOutcome),
-}
-
-/// A finished run.
-pub struct Finished {
-    /// The result.
-    pub outcome: Outcome,
-    /// Wall time of the run on the backend, in seconds.
-    pub seconds: f64,
-    /// Time per phase, the backend's own plus the host's.
-    pub phases: Vec<Phase>,
-}
 
 /// Backend options from `--threads` and `--adapter`.
 pub fn backend_options(matches: &ArgMatches) -> BackendOptions {
@@ -53,20 +30,17 @@ pub fn open_backend(
     name: &str,
     options: &BackendOptions,
 ) -> anyhow::Result<(OpenBackend, f64)> {
-    let start = Instant::now();
-    let slot = registry.backend(name);
-    let lib = slot
-        .library
-        .map_err(|why| anyhow!("backend {name} is unavailable: {why}"))?;
-    let backend = lib.open(options)?;
+    let start = std::time::Instant::now();
+    let backend = registry.open_backend(name, options)?;
     Ok((backend, start.elapsed().as_secs_f64()))
 }
 
 /// The grid files named on the command line.
-pub fn grid_request(matches: &ArgMatches) -> GridRequest {
+pub fn grid_request(matches: &ArgMatches) -> GridRequest<'static> {
     GridRequest {
         input_dir: matches.try_get_one("input").ok().flatten().cloned(),
         output_dir: matches.try_get_one("output").ok().flatten().cloned(),
+        ..GridRequest::default()
     }
 }
 
@@ -104,85 +78,11 @@ pub fn instantiate<'r>(
 pub fn execute(
     backend: &OpenBackend,
     instance: &Instance<'_>,
-    request: &GridRequest,
+    request: &GridRequest<'_>,
     quiet: bool,
 ) -> anyhow::Result<Finished> {
-    match instance.info().kind {
-        Kind::Series => {
-            let (first, last) = instance.range()?;
-            let plan = ChunkPlan::new(first, last);
-            let progress = Progress::new(plan.len(), "chunks", quiet);
-            let start = Instant::now();
-            let result = backend.run_series(instance, &plan, &progress as &dyn Monitor);
-            progress.finish();
-            let seconds = start.elapsed().as_secs_f64();
-            let run = result?;
-            let exact = instance.exact()?;
-            Ok(Finished {
-                outcome: Outcome::Series {
-                    value: run.sum.to_f64(),
-                    exact,
-                },
-                seconds,
-                phases: run.phases,
-            })
-        }
-        Kind::Grid => {
-            let layout = instance.layout()?;
-            let slabs = gearbox_core::plan::SlabPlan::new(
-                layout.dims[0],
-                layout.row_len(),
-                gearbox_core::grid::SLAB_ELEMENTS,
-            );
-            let progress = Progress::new(slabs.len(), "slabs", quiet);
-            let start = Instant::now();
-            let result = backend.run_grid(instance, request, &progress as &dyn Monitor);
-            progress.finish();
-            let seconds = start.elapsed().as_secs_f64();
-            let outcome =
-                result.with_context(|| format!("{} on {}", instance.info().name, backend.name))?;
-            let phases = outcome.phases.clone();
-            Ok(Finished {
-                outcome: Outcome::Grid(outcome),
-                seconds,
-                phases,
-            })
-        }
-    }
-}
-
-impl Outcome {
-    /// Error against the exact value in ulps, when one is known.
-    pub fn error_ulps(&self) -> Option<f64> {
-        match self {
-            Outcome::Series {
-                value,
-                exact: Some(exact),
-            } => Some(ulp_error(*value, *exact)),
-            _ => None,
-        }
-    }
-
-    /// The outcome as JSON fields.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Outcome::Series { value, exact } => json!({
-                "result": value,
-                "exact": exact,
-                "error_ulps": self.error_ulps(),
-            }),
-            Outcome::Grid(g) => json!({
-                "grid": g.layout.dims,
-                "checksums": g.checksums,
-                "samples": g.samples.iter().map(|s| {
-                    let mut point = serde_json::Map::new();
-                    point.insert("index".into(), json!(s.index));
-                    for (name, v) in g.layout.outputs.iter().zip(&s.values) {
-                        point.insert(name.clone(), json!(v));
-                    }
-                    Value::Object(point)
-                }).collect::<Vec<_>>(),
-            }),
-        }
-    }
+    let progress = Progress::new(quiet);
+    let result = gearbox_host::execute(backend, instance, request, &progress);
+    progress.finish();
+    result
 }

@@ -1,7 +1,7 @@
 //! `gearbox list`: what was found, from which file, and whether it works here.
 
 use gearbox_core::BackendOptions;
-use gearbox_core::host::Registry;
+use gearbox_host::Registry;
 use serde_json::json;
 
 /// Prints every backend (opened, to show its device or why it is unavailable)

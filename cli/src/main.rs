@@ -14,7 +14,7 @@ mod stats;
 
 use std::process::ExitCode;
 
-use gearbox_core::host::Registry;
+use gearbox_host::Registry;
 
 fn main() -> ExitCode {
     restore_sigpipe();

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use gearbox_core::host::Monitor;
+use gearbox_host::Monitor;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// Set by the first Ctrl-C; a second one exits at once.
@@ -32,21 +32,10 @@ pub struct Progress {
 const SHOW_AFTER: Duration = Duration::from_millis(800);
 
 impl Progress {
-    /// A bar for `total` units of `unit` ("chunks", "slabs"), drawn on stderr when it is a
-    /// terminal and `quiet` is off.
-    pub fn new(total: u64, unit: &str, quiet: bool) -> Progress {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        let template = format!(
-            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{rate}}, ETA {{eta}})"
-        );
-        if let Ok(style) = ProgressStyle::with_template(&template) {
-            bar.set_style(style.with_key(
-                "rate",
-                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0}/s", state.per_sec());
-                },
-            ));
-        }
+    /// A bar drawn on stderr when it is a terminal and `quiet` is off; its length
+    /// and unit come with [`Monitor::start`].
+    pub fn new(quiet: bool) -> Progress {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         Progress {
             bar,
             shown: AtomicBool::new(false),
@@ -62,6 +51,21 @@ impl Progress {
 }
 
 impl Monitor for Progress {
+    fn start(&self, total: u64, unit: &str) {
+        self.bar.set_length(total);
+        let template = format!(
+            "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{rate}}, ETA {{eta}})"
+        );
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            self.bar.set_style(style.with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            ));
+        }
+    }
+
     fn advance(&self, done: u64) {
         self.bar.inc(done);
         if self.enabled

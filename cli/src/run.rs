@@ -2,10 +2,12 @@
 //! error and time.
 
 use clap::ArgMatches;
-use gearbox_core::host::{Phase, Registry};
+use gearbox_host::{Phase, Registry};
 use serde_json::json;
 
-use crate::job::{self, Finished, Outcome};
+use gearbox_host::{Finished, Outcome};
+
+use crate::job;
 
 /// Runs the workload chosen in `matches` (the `run` subcommand's matches).
 pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {

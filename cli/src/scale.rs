@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::Context;
 use clap::ArgMatches;
 use gearbox_core::BackendOptions;
-use gearbox_core::host::Registry;
 use gearbox_core::params::parse_integer;
+use gearbox_host::Registry;
 use plotters::prelude::*;
 use serde::Serialize;
 

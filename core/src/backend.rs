@@ -95,8 +95,9 @@ pub(crate) fn result_of(code: i32, message: String) -> anyhow::Result<i32> {
     }
 }
 
-/// Calls an ABI function that reports errors through a sink.
-pub(crate) fn call(f: impl FnOnce(Sink) -> i32) -> anyhow::Result<i32> {
+/// Calls an ABI function that reports errors through a sink (the calling side of
+/// the ABI, used by gearbox-host).
+pub fn call(f: impl FnOnce(Sink) -> i32) -> anyhow::Result<i32> {
     let mut message = String::new();
     let code = f(Sink::to_string(&mut message));
     result_of(code, message)
@@ -114,9 +115,11 @@ unsafe impl Send for Kernel {}
 unsafe impl Sync for Kernel {}
 
 impl Kernel {
+    /// Wraps a kernel received across the ABI (or made by the host from an instance).
+    ///
     /// # Safety
     /// `raw` must point to a live instance and its library's vtable.
-    pub(crate) unsafe fn from_raw(raw: KernelFfi) -> Kernel {
+    pub unsafe fn from_raw(raw: KernelFfi) -> Kernel {
         Kernel { raw }
     }
 

@@ -1,26 +1,22 @@
 //! # gearbox-core
 //!
-//! The contracts of gearbox and the machinery around them:
+//! What a workload or backend author needs, and nothing more (the loader and
+//! everything that runs jobs live in `gearbox-host`):
 //! - [`workload`]: what to compute ([`Series`], [`Grid`]), implemented by plugins;
 //! - [`backend`]: where and how ([`Backend`]), implemented by the serial, rayon and wgpu backends;
-//! - [`abi`], [`export`] and [`host`]: the versioned C ABI between the `gearbox` command and
-//!   its run-time-loaded libraries (authors use only the `export_*!` macros);
+//! - [`abi`] and [`export`]: the versioned C ABI between a host and its run-time-loaded
+//!   libraries (authors use only the `export_*!` macros);
 //! - [`plan`], [`dd`], [`sum`] and [`cpu`]: the fixed chunk plan, compensated kernels and the
 //!   ordered reduction that make results independent of thread counts;
 //! - [`math`]: f64 sine and cosine for kernels (the same algorithm as the GPU's `sin_f64`);
-//! - [`grid`] and [`npy`]: grid inputs, outputs and checksums on the host;
-//! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
+//! - [`wgsl`]: the shared WGSL library every GPU kernel is assembled with.
 
 pub mod abi;
 pub mod backend;
 pub mod cpu;
 pub mod dd;
 pub mod export;
-pub mod grid;
-pub mod host;
-pub mod kit;
 pub mod math;
-pub mod npy;
 pub mod params;
 pub mod plan;
 pub mod sum;

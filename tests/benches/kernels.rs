@@ -6,8 +6,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gearbox_core::BackendOptions;
-use gearbox_core::grid::GridRequest;
-use gearbox_core::kit;
+use gearbox_host::grid::GridRequest;
+use gearbox_host::kit;
 
 fn series(c: &mut Criterion) {
     let serial = kit::open_backend("serial", &BackendOptions::default()).expect("serial backend");

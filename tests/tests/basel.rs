@@ -1,7 +1,7 @@
 //! Basel on every backend against the exact partial sum π²/6 − ψ₁(N+1).
 
 use gearbox_core::Dd;
-use gearbox_core::kit::{self, Bound};
+use gearbox_host::kit::{self, Bound};
 
 /// The exact S(N), computed independently of the plugin: for small N the sum
 /// itself in double-double, for large N the Euler–Maclaurin expansion of the tail

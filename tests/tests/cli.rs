@@ -6,8 +6,8 @@ mod common;
 use std::process::Command;
 
 use common::{gearbox, gearbox_in, install, scratch, stderr, stdout_json};
-use gearbox_core::host::library_file_name;
-use gearbox_core::kit;
+use gearbox_host::kit;
+use gearbox_host::loader::library_file_name;
 
 #[test]
 fn run_prints_result_exact_value_and_error() {
@@ -33,7 +33,7 @@ fn json_run_reports_value_exact_backend_and_time() {
     assert_eq!(v["backend"], "rayon");
     assert_eq!(v["threads"], 2);
     assert_eq!(v["params"]["n"], "1_000_000");
-    let (result, exact) = (v["result"].as_f64().unwrap(), v["exact"].as_f64().unwrap());
+    let (result, exact) = (v["value"].as_f64().unwrap(), v["exact"].as_f64().unwrap());
     assert!(
         gearbox_core::dd::ulp_error(result, exact) <= 1.0,
         "{result} vs {exact}"
@@ -46,7 +46,7 @@ fn n_accepts_every_spelling() {
     let values: Vec<f64> = ["1e6", "1_000_000", "1000000"]
         .iter()
         .map(|n| {
-            stdout_json(&gearbox(&["run", "basel", "--n", n, "--json"]))["result"]
+            stdout_json(&gearbox(&["run", "basel", "--n", n, "--json"]))["value"]
                 .as_f64()
                 .unwrap()
         })

@@ -3,8 +3,8 @@
 //! block): by brute force in double-double for 10⁶, and by a digit DP over the
 //! power sums of admissible digit strings (Schmelzer–Baillie style) for 10⁸.
 
-use gearbox_core::kit::{self, Bound};
 use gearbox_core::{BackendOptions, Dd};
+use gearbox_host::kit::{self, Bound};
 
 /// u = 2⁻⁵³, the unit roundoff.
 const U: f64 = f64::EPSILON / 2.0;

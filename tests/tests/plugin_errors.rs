@@ -12,7 +12,7 @@ use std::process::Output;
 
 use common::{gearbox, install, scratch, stderr, stdout_json};
 use gearbox_core::abi::ABI_VERSION;
-use gearbox_core::host::library_file_name;
+use gearbox_host::loader::library_file_name;
 
 /// A scratch directory holding the `careless` fixture as a workload library.
 fn careless_dir(name: &str) -> PathBuf {
@@ -211,5 +211,5 @@ fn the_same_library_found_twice_is_no_conflict() {
     .unwrap();
     assert_eq!(problems_in(&dir), Vec::<String>::new());
     let o = run_careless(&dir, &["--backend", "serial", "--json"]);
-    assert_eq!(stdout_json(&o)["result"], 1000.0);
+    assert_eq!(stdout_json(&o)["value"], 1000.0);
 }

@@ -8,9 +8,9 @@
 //! backends' checksum to the bit, which it would not with other aᵢ.
 
 use gearbox_core::dd::Dd;
-use gearbox_core::grid::{GridOutcome, GridRequest};
-use gearbox_core::kit::{self, Bound};
 use gearbox_core::math::sin_cos_turns;
+use gearbox_host::grid::{GridOutcome, GridRequest};
+use gearbox_host::kit::{self, Bound};
 
 /// Unit roundoff of f64.
 const U: f64 = f64::EPSILON / 2.0;

@@ -170,7 +170,7 @@ fn help_lists_every_command_with_an_example() {
 fn an_interrupted_grid_run_exits_130_and_leaves_no_output_files() {
     use std::process::{Command, Stdio};
     let dir = scratch("interrupt");
-    let exe = gearbox_core::kit::target_dir().join("gearbox");
+    let exe = gearbox_host::kit::target_dir().join("gearbox");
     let child = Command::new(&exe)
         .args([
             "run",

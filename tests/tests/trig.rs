@@ -4,8 +4,8 @@
 //! or binary powering (the tail expansion for larger N), never from an argument
 //! reduction.
 
-use gearbox_core::kit::{self, Bound};
 use gearbox_core::{BackendOptions, Dd};
+use gearbox_host::kit::{self, Bound};
 
 /// u = 2⁻⁵³, the unit roundoff.
 const U: f64 = f64::EPSILON / 2.0;

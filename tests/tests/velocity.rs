@@ -17,10 +17,10 @@
 use std::path::Path;
 
 use gearbox_core::dd::Dd;
-use gearbox_core::grid::{GridOutcome, GridRequest};
-use gearbox_core::kit::{self, Bound, ScratchDir};
 use gearbox_core::math::sin_cos_dd;
-use gearbox_core::npy::NpyWriter;
+use gearbox_host::grid::{GridOutcome, GridRequest};
+use gearbox_host::kit::{self, Bound, ScratchDir};
+use gearbox_host::npy::NpyWriter;
 
 /// Unit roundoff of f64.
 const U: f64 = f64::EPSILON / 2.0;
@@ -282,7 +282,7 @@ fn input_error(grid: &str, dir: &Path) -> String {
     let backend = kit::open_backend("serial", &Default::default()).unwrap();
     let request = GridRequest {
         input_dir: Some(dir.to_path_buf()),
-        output_dir: None,
+        ..GridRequest::default()
     };
     let e = kit::run_grid(&backend, "velocity", &[("grid", grid)], &request)
         .map(drop)

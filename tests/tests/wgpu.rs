@@ -10,9 +10,10 @@ mod common;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use gearbox_core::grid::{GridOutcome, GridRequest};
-use gearbox_core::host::{Monitor, OpenBackend, Registry, Silent};
-use gearbox_core::{BackendOptions, ChunkPlan, kit};
+use gearbox_core::{BackendOptions, ChunkPlan};
+use gearbox_host::grid::{GridOutcome, GridRequest};
+use gearbox_host::kit;
+use gearbox_host::{Monitor, OpenBackend, Registry, Silent};
 
 /// The probe workloads, installed in a scratch directory under gearbox library names.
 fn registry() -> &'static Registry {
@@ -181,7 +182,7 @@ fn grids_match_the_serial_backend_bit_for_bit() {
             gearbox_core::plan::SlabPlan::new(
                 on_gpu.layout.dims[0],
                 on_gpu.layout.row_len(),
-                gearbox_core::grid::SLAB_ELEMENTS,
+                gearbox_host::grid::SLAB_ELEMENTS,
             )
             .rows,
         );

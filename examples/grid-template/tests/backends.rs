@@ -5,7 +5,7 @@
 //! GEARBOX_PLUGIN_PATH=/path/to/gearbox/target/release cargo test --release
 //! ```
 
-use gearbox_core::kit::{self, Bound};
+use gearbox_host::kit::{self, Bound};
 
 #[test]
 fn every_element_matches_the_formula_on_every_backend() {

@@ -10,7 +10,7 @@
 
 use gearbox_core::Dd;
 use gearbox_core::dd::ulp_error;
-use gearbox_core::kit::{self, Bound};
+use gearbox_host::kit::{self, Bound};
 
 /// The workload under test, as `gearbox run` names it.
 const WORKLOAD: &str = "my-series";

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use gearbox_core::host::library_file_name;
-use gearbox_core::kit;
+use gearbox_host::kit;
+use gearbox_host::loader::library_file_name;
 
 /// Runs the `gearbox` executable `exe` with `args`, ignoring `GEARBOX_PLUGIN_PATH`.
 pub fn gearbox_in(exe: &Path, args: &[&str]) -> Output {

@@ -8,25 +8,40 @@ use std::sync::Mutex;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use crate::abi::{self, GridJobFfi, RawSlice, Sink};
-use crate::backend::Cancelled;
-use crate::dd::{Dd, two_sum};
-use crate::host::{HostControl, Instance, Interrupted, Monitor, OpenBackend, Phase};
+use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
+use gearbox_core::dd::{Dd, two_sum};
+use gearbox_core::plan::SlabPlan;
+use gearbox_core::{Cancelled, GridLayout, Kind};
+
+use crate::backend::{HostControl, Interrupted, Monitor, OpenBackend, Phase};
+use crate::instance::Instance;
 use crate::npy::{self, NpyWriter};
-use crate::plan::SlabPlan;
-use crate::workload::{GridLayout, Kind};
 
 /// Elements per canonical slab (rounded to whole outer rows).
 pub const SLAB_ELEMENTS: u64 = 1 << 18;
 
 /// Where a grid run reads and writes its fields.
 #[derive(Clone, Debug, Default)]
-pub struct GridRequest {
+pub struct GridRequest<'a> {
     /// Directory with `<input>.npy` and `<axis>.npy` for every input field and axis;
-    /// `None`: the workload generates them.
+    /// `None` (and no [`GridRequest::arrays`]): the workload generates them.
     pub input_dir: Option<PathBuf>,
-    /// Directory to write `<output>.npy` into; `None`: outputs are only checksummed.
+    /// Directory to write `<output>.npy` into; `None`: outputs are not written.
     pub output_dir: Option<PathBuf>,
+    /// Inputs already in memory; exclusive with `input_dir`.
+    pub arrays: Option<GridArrays<'a>>,
+    /// Keep the outputs in memory and return them in [`GridOutcome::arrays`].
+    pub keep_outputs: bool,
+}
+
+/// A grid's axes and input fields held in memory, in the layout's order, each
+/// field flattened in C order.
+#[derive(Clone, Debug, Default)]
+pub struct GridArrays<'a> {
+    /// One slice per coordinate axis, of the length of its dimension.
+    pub axes: Vec<&'a [f64]>,
+    /// One slice per input field, of the grid's length.
+    pub inputs: Vec<&'a [f64]>,
 }
 
 /// Σx and Σx² of one output field.
@@ -58,6 +73,9 @@ pub struct GridOutcome {
     pub checksums: Vec<FieldChecksum>,
     /// Outputs at a few fixed points (corners and interior fractions).
     pub samples: Vec<Sample>,
+    /// The output fields, flattened in C order, when [`GridRequest::keep_outputs`] asked for them.
+    #[serde(skip)]
+    pub arrays: Vec<Vec<f64>>,
     /// Time per phase.
     #[serde(skip)]
     pub phases: Vec<Phase>,
@@ -132,6 +150,38 @@ struct Delivery {
     sums: Mutex<Vec<Option<Vec<[Dd; 2]>>>>,
     samples: Vec<(u64, Mutex<Vec<f64>>)>,
     writers: Vec<NpyWriter>,
+    kept: Vec<KeptField>,
+}
+
+/// An output field kept in memory, filled slab by slab from several threads.
+struct KeptField {
+    values: Vec<f64>,
+    ptr: *mut f64,
+}
+
+// SAFETY: `ptr` points into `values`, which is never resized while shared; each slab
+// writes only its own rows, and `Delivery::claim` lets each slab be written once.
+unsafe impl Sync for KeptField {}
+// SAFETY: as above.
+unsafe impl Send for KeptField {}
+
+impl KeptField {
+    fn new(len: usize) -> KeptField {
+        let mut values = vec![0.0; len];
+        let ptr = values.as_mut_ptr();
+        KeptField { values, ptr }
+    }
+
+    /// Copies `values` to `offset`.
+    ///
+    /// # Safety
+    /// `offset + values.len()` is within the field, and no other thread writes that range.
+    unsafe fn write_at(&self, offset: usize, values: &[f64]) {
+        // SAFETY: the caller guarantees the range is in bounds and exclusively ours.
+        unsafe {
+            std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.add(offset), values.len())
+        };
+    }
 }
 
 extern "C" fn deliver(
@@ -170,6 +220,14 @@ extern "C" fn deliver(
             writer.write_at(offset, values)?;
         }
         let mut all = d.sums.lock().unwrap_or_else(|p| p.into_inner());
+        if all[slab as usize].is_some() {
+            bail!("backend delivered slab {slab} twice");
+        }
+        for (kept, values) in d.kept.iter().zip(&outputs) {
+            // SAFETY: the slab's rows lie inside the field (sizes checked above), and
+            // holding the lock while this slab is unclaimed makes the range ours alone.
+            unsafe { kept.write_at(offset as usize, values) };
+        }
         all[slab as usize] = Some(sums);
         Ok(())
     })();
@@ -182,20 +240,56 @@ extern "C" fn deliver(
     }
 }
 
+/// Checks in-memory inputs against the layout: one slice per axis and input field,
+/// each of the right length.
+fn check_arrays(arrays: &GridArrays<'_>, layout: &GridLayout) -> anyhow::Result<()> {
+    if arrays.axes.len() != layout.axes.len() || arrays.inputs.len() != layout.inputs.len() {
+        bail!(
+            "expected {} axes and {} input fields, got {} and {}",
+            layout.axes.len(),
+            layout.inputs.len(),
+            arrays.axes.len(),
+            arrays.inputs.len()
+        );
+    }
+    for ((name, axis), &d) in layout.axes.iter().zip(&arrays.axes).zip(&layout.dims) {
+        if axis.len() as u64 != d {
+            bail!("axis {name} has {} values, the grid has {d}", axis.len());
+        }
+    }
+    for (name, field) in layout.inputs.iter().zip(&arrays.inputs) {
+        if field.len() as u64 != layout.len() {
+            bail!(
+                "input {name} has {} values, the grid has {:?} = {} points",
+                field.len(),
+                layout.dims,
+                layout.len()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Whole fields (axes or inputs), one vector each.
 type Fields = Vec<Vec<f64>>;
 
-fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Fields, Fields)> {
-    let need = u128::from(layout.len()) * layout.inputs.len() as u128 * 8;
+/// Fails when `fields` whole fields of `layout` would not fit in the memory available.
+fn ensure_memory(what: &str, layout: &GridLayout, fields: usize) -> anyhow::Result<()> {
+    let need = u128::from(layout.len()) * fields as u128 * 8;
     if let Some(avail) = available_memory()
         && need > u128::from(avail)
     {
         bail!(
-            "the inputs of this grid need {} of memory, only {} is available",
+            "the {what} of this grid need {} of memory, only {} is available",
             gib(need),
             gib(u128::from(avail))
         );
     }
+    Ok(())
+}
+
+fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Fields, Fields)> {
+    ensure_memory("inputs", layout, layout.inputs.len())?;
     let axes = layout
         .axes
         .iter()
@@ -233,9 +327,24 @@ impl OpenBackend {
         let host = HostControl::new(monitor);
         let control = host.ffi();
         let start = std::time::Instant::now();
-        let (axes, inputs) = match &request.input_dir {
-            Some(dir) => load_inputs(dir, &layout)?,
-            None => (instance.axes(&layout)?, Vec::new()),
+        let owned: (Fields, Fields);
+        let (axes, inputs): (Vec<&[f64]>, Vec<&[f64]>) = match (&request.arrays, &request.input_dir)
+        {
+            (Some(_), Some(_)) => bail!("give the inputs as arrays or as a directory, not both"),
+            (Some(arrays), None) => {
+                check_arrays(arrays, &layout)?;
+                (arrays.axes.clone(), arrays.inputs.clone())
+            }
+            (None, dir) => {
+                owned = match dir {
+                    Some(dir) => load_inputs(dir, &layout)?,
+                    None => (instance.axes(&layout)?, Vec::new()),
+                };
+                (
+                    owned.0.iter().map(Vec::as_slice).collect(),
+                    owned.1.iter().map(Vec::as_slice).collect(),
+                )
+            }
         };
         (control.phase)(
             control.ctx,
@@ -271,6 +380,16 @@ impl OpenBackend {
                 .map(|p| (linear(p), Mutex::new(Vec::new())))
                 .collect(),
             writers,
+            kept: if request.keep_outputs {
+                ensure_memory("outputs", &layout, layout.outputs.len())?;
+                let len = usize::try_from(layout.len())
+                    .context("the grid is too large to keep in memory")?;
+                (0..layout.outputs.len())
+                    .map(|_| KeptField::new(len))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         };
         let raw_axes: Vec<RawSlice> = axes
             .iter()
@@ -355,6 +474,7 @@ impl OpenBackend {
             layout,
             checksums,
             samples,
+            arrays: delivery.kept.into_iter().map(|k| k.values).collect(),
             phases: host.into_phases(),
         })
     }

@@ -2,7 +2,7 @@
 //! reference. Plugin tests (gearbox's own and third-party ones) call it.
 //!
 //! ```no_run
-//! use gearbox_core::kit;
+//! use gearbox_host::kit;
 //! // Σ 1/k² for k ≤ 1000 on serial, rayon and wgpu, within 1 ulp on CPUs and 4 on the GPU.
 //! let exact = 1.643934566681559803;
 //! kit::check_series("basel", &[("n", "1000")], exact, kit::Bound::ulps(1.0, 4.0));
@@ -13,13 +13,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::backend::BackendOptions;
-use crate::dd::ulp_error;
+use gearbox_core::dd::ulp_error;
+use gearbox_core::{BackendOptions, ChunkPlan, GridLayout};
+
 use crate::grid::{GridOutcome, GridRequest};
-use crate::host::{OpenBackend, Registry, Silent};
 use crate::npy;
-use crate::plan::ChunkPlan;
-use crate::workload::GridLayout;
+use crate::{OpenBackend, Registry, Silent};
 
 /// How far a backend's result may be from the reference.
 #[derive(Clone, Copy, Debug)]
@@ -117,7 +116,7 @@ pub fn open_backend(name: &str, options: &BackendOptions) -> Option<OpenBackend>
 pub fn backends() -> &'static [OpenBackend] {
     static OPEN: OnceLock<Vec<OpenBackend>> = OnceLock::new();
     OPEN.get_or_init(|| {
-        crate::host::BUILTIN_BACKENDS
+        crate::loader::BUILTIN_BACKENDS
             .iter()
             .filter_map(|name| open_backend(name, &BackendOptions::default()))
             .collect()
@@ -307,6 +306,7 @@ pub fn check_grid(
             let request = GridRequest {
                 input_dir: input_dir.map(std::path::Path::to_path_buf),
                 output_dir: Some(dir.path().to_path_buf()),
+                ..Default::default()
             };
             let (outcome, seconds) = run_grid(backend, workload, params, &request)
                 .unwrap_or_else(|e| panic!("{workload} {params:?} on {}: {e:#}", backend.name));

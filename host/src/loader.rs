@@ -1,21 +1,15 @@
-//! The host side: finding and loading gearbox libraries, and running workloads
-//! on backends through the ABI. Used by the `gearbox` command and the test kit.
+//! Finding and loading gearbox libraries: the search directories, the ABI
+//! version check, and the registry of workloads and backends found.
 
-use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow, bail};
+use gearbox_core::abi::{self, BackendVTable, Handle, Sink, Str, WorkloadVTable};
+use gearbox_core::backend::{BackendInfo, call};
+use gearbox_core::params::Params;
+use gearbox_core::workload::WorkloadInfo;
 
-use crate::abi::{
-    self, BackendVTable, ControlFfi, Handle, KernelFfi, RawSliceMut, Sink, Str, WorkloadVTable,
-};
-use crate::backend::{BackendInfo, BackendOptions, DeviceInfo, Kernel, call};
-use crate::dd::Dd;
-use crate::params::Params;
-use crate::plan::ChunkPlan;
-use crate::workload::{GridLayout, Kind, WorkloadInfo};
+use crate::instance::Instance;
 
 /// Environment variable listing extra plugin directories (like `PATH`).
 pub const PLUGIN_PATH_VAR: &str = "GEARBOX_PLUGIN_PATH";
@@ -102,7 +96,7 @@ fn entry<T: Copy>(lib: &libloading::Library, path: &Path, symbol: &[u8]) -> anyh
 }
 
 /// Calls a function that writes JSON to its first sink and errors to its second.
-fn read_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     what: &str,
     f: impl FnOnce(Sink, Sink) -> i32,
 ) -> anyhow::Result<T> {
@@ -120,7 +114,7 @@ pub struct WorkloadLib {
     /// Other files that declare a workload of the same name: while there are any,
     /// the workload is ambiguous and [`WorkloadLib::instantiate`] refuses to run it.
     pub also_declared_by: Vec<PathBuf>,
-    vtable: WorkloadVTable,
+    pub(crate) vtable: WorkloadVTable,
 }
 
 /// What makes two paths the same library: the file itself, so that a hard link
@@ -163,7 +157,7 @@ pub struct BackendSlot {
 pub struct BackendLib {
     /// What it declares.
     pub info: BackendInfo,
-    vtable: BackendVTable,
+    pub(crate) vtable: BackendVTable,
 }
 
 /// Every gearbox library found in the search directories.
@@ -277,6 +271,19 @@ impl Registry {
         names
     }
 
+    /// Loads and opens backend `name`, or says why it is unavailable.
+    pub fn open_backend(
+        &self,
+        name: &str,
+        options: &gearbox_core::BackendOptions,
+    ) -> anyhow::Result<crate::OpenBackend> {
+        let lib = self
+            .backend(name)
+            .library
+            .map_err(|why| anyhow!("backend {name} is unavailable: {why}"))?;
+        lib.open(options)
+    }
+
     /// Looks for and loads the backend called `name`.
     pub fn backend(&self, name: &str) -> BackendSlot {
         let Some((_, path)) = self.backend_files.iter().find(|(n, _)| n == name) else {
@@ -333,296 +340,6 @@ impl WorkloadLib {
         let mut handle: Handle = std::ptr::null_mut();
         call(|err| (self.vtable.create)(Str::new(&json), &mut handle, err))
             .map_err(|e| anyhow!("{}: {e:#}", self.info.name))?;
-        Ok(Instance {
-            lib: self,
-            handle,
-            params,
-        })
-    }
-}
-
-/// A workload instance with its parameters.
-pub struct Instance<'r> {
-    lib: &'r WorkloadLib,
-    handle: Handle,
-    /// The resolved parameters.
-    pub params: Params,
-}
-
-impl Drop for Instance<'_> {
-    fn drop(&mut self) {
-        (self.lib.vtable.destroy)(self.handle);
-    }
-}
-
-impl Instance<'_> {
-    /// The library's description.
-    pub fn info(&self) -> &WorkloadInfo {
-        &self.lib.info
-    }
-
-    fn kernel(&self) -> KernelFfi {
-        KernelFfi {
-            handle: self.handle,
-            vtable: &self.lib.vtable,
-        }
-    }
-
-    fn context<T>(&self, r: anyhow::Result<T>) -> anyhow::Result<T> {
-        r.map_err(|e| anyhow!("{}: {e:#}", self.lib.info.name))
-    }
-
-    /// The exact result, when the workload knows it.
-    pub fn exact(&self) -> anyhow::Result<Option<f64>> {
-        self.optional_f64(self.lib.vtable.exact)
-    }
-
-    /// Series: a bound on Σ|term(k)| when the workload declares one.
-    pub fn abs_sum(&self) -> anyhow::Result<Option<f64>> {
-        self.optional_f64(self.lib.vtable.series_abs_sum)
-    }
-
-    fn optional_f64(
-        &self,
-        f: extern "C" fn(Handle, *mut f64, Sink) -> i32,
-    ) -> anyhow::Result<Option<f64>> {
-        let mut value = 0.0;
-        let code = self.context(call(|err| f(self.handle, &mut value, err)))?;
-        Ok((code == abi::OK).then_some(value))
-    }
-
-    /// Series: the inclusive index range.
-    pub fn range(&self) -> anyhow::Result<(u64, u64)> {
-        let (mut first, mut last) = (0, 0);
-        self.context(call(|err| {
-            (self.lib.vtable.series_range)(self.handle, &mut first, &mut last, err)
-        }))?;
-        Ok((first, last))
-    }
-
-    /// The workload's WGSL, if it has a GPU kernel.
-    pub fn wgsl(&self) -> anyhow::Result<Option<String>> {
-        // SAFETY: the kernel points at this live instance.
-        self.context(unsafe { Kernel::from_raw(self.kernel()) }.wgsl())
-    }
-
-    /// Grid: shape and fields.
-    pub fn layout(&self) -> anyhow::Result<GridLayout> {
-        self.context(read_json(&self.lib.info.name, |out, err| {
-            (self.lib.vtable.grid_layout)(self.handle, out, err)
-        }))
-    }
-
-    /// Grid: the generated coordinate axes.
-    pub fn axes(&self, layout: &GridLayout) -> anyhow::Result<Vec<Vec<f64>>> {
-        layout
-            .dims
-            .iter()
-            .take(layout.axes.len())
-            .enumerate()
-            .map(|(i, &d)| {
-                let mut axis = vec![0.0; d as usize];
-                let out = RawSliceMut {
-                    ptr: axis.as_mut_ptr(),
-                    len: axis.len(),
-                };
-                self.context(call(|err| {
-                    (self.lib.vtable.grid_axis)(self.handle, i, out, err)
-                }))?;
-                Ok(axis)
-            })
-            .collect()
-    }
-}
-
-/// What the host does while a backend runs: progress display and cancellation.
-pub trait Monitor: Sync {
-    /// `done` more units (chunks or slabs) finished.
-    fn advance(&self, _done: u64) {}
-    /// True once the user asked to stop.
-    fn cancelled(&self) -> bool {
-        false
-    }
-}
-
-/// A monitor that shows nothing and never cancels.
-pub struct Silent;
-impl Monitor for Silent {}
-
-/// A Ctrl-C flag as a monitor.
-impl Monitor for AtomicBool {
-    fn cancelled(&self) -> bool {
-        self.load(Ordering::Relaxed)
-    }
-}
-
-/// Time spent in one phase of a run.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Phase {
-    /// Phase name: load, setup, generate, transfer, compute, reduce, write.
-    pub name: String,
-    /// Seconds.
-    pub seconds: f64,
-}
-
-/// Host state behind a `ControlFfi`.
-pub(crate) struct HostControl<'m> {
-    monitor: &'m dyn Monitor,
-    done: AtomicU64,
-    phases: Mutex<Vec<Phase>>,
-}
-
-extern "C" fn control_advance(ctx: *const c_void, done: u64) {
-    // SAFETY: `ctx` is the `HostControl` of the running call.
-    let host = unsafe { &*(ctx as *const HostControl) };
-    host.done.fetch_add(done, Ordering::Relaxed);
-    host.monitor.advance(done);
-}
-
-extern "C" fn control_cancelled(ctx: *const c_void) -> bool {
-    // SAFETY: as above.
-    unsafe { &*(ctx as *const HostControl) }.monitor.cancelled()
-}
-
-extern "C" fn control_phase(ctx: *const c_void, name: Str, seconds: f64) {
-    // SAFETY: as above; `name` is UTF-8 borrowed for the call.
-    let (host, name) = unsafe { (&*(ctx as *const HostControl), name.as_str()) };
-    let mut phases = host.phases.lock().unwrap_or_else(|p| p.into_inner());
-    match phases.iter_mut().find(|p| p.name == name) {
-        Some(p) => p.seconds += seconds,
-        None => phases.push(Phase {
-            name: name.to_string(),
-            seconds,
-        }),
-    }
-}
-
-impl<'m> HostControl<'m> {
-    pub(crate) fn new(monitor: &'m dyn Monitor) -> Self {
-        HostControl {
-            monitor,
-            done: AtomicU64::new(0),
-            phases: Mutex::new(Vec::new()),
-        }
-    }
-
-    pub(crate) fn ffi(&self) -> ControlFfi {
-        ControlFfi {
-            ctx: self as *const HostControl as *const c_void,
-            advance: control_advance,
-            cancelled: control_cancelled,
-            phase: control_phase,
-        }
-    }
-
-    /// Units finished so far.
-    pub(crate) fn done(&self) -> u64 {
-        self.done.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn into_phases(self) -> Vec<Phase> {
-        self.phases.into_inner().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// A run that did not finish, with how far it got.
-#[derive(Debug, thiserror::Error)]
-#[error("stopped after {done} of {total} {unit}")]
-pub struct Interrupted {
-    /// Units finished.
-    pub done: u64,
-    /// Units planned.
-    pub total: u64,
-    /// "chunks" or "slabs".
-    pub unit: &'static str,
-}
-
-/// The result of a series run.
-#[derive(Clone, Debug)]
-pub struct SeriesOutcome {
-    /// The compensated sum.
-    pub sum: Dd,
-    /// Time per phase reported by the backend.
-    pub phases: Vec<Phase>,
-}
-
-/// An open backend, ready to run workloads.
-pub struct OpenBackend {
-    /// Backend name.
-    pub name: String,
-    /// What it runs on.
-    pub device: DeviceInfo,
-    handle: Handle,
-    vtable: BackendVTable,
-}
-
-// SAFETY: the backend behind the handle is `Send + Sync` (the `Backend` bound).
-unsafe impl Send for OpenBackend {}
-// SAFETY: as above; every call takes the backend by shared reference.
-unsafe impl Sync for OpenBackend {}
-
-impl BackendLib {
-    /// Opens the backend.
-    pub fn open(&self, options: &BackendOptions) -> anyhow::Result<OpenBackend> {
-        let json = serde_json::to_string(options)?;
-        let mut handle: Handle = std::ptr::null_mut();
-        call(|err| (self.vtable.open)(Str::new(&json), &mut handle, err))
-            .map_err(|e| anyhow!("backend {}: {e:#}", self.info.name))?;
-        let vtable = self.vtable;
-        let device: DeviceInfo = read_json(&self.info.name, |out, err| {
-            (vtable.device)(handle, out, err)
-        })?;
-        Ok(OpenBackend {
-            name: self.info.name.clone(),
-            device,
-            handle,
-            vtable,
-        })
-    }
-}
-
-impl OpenBackend {
-    /// Sums a series instance over `plan`. Cancellation through `monitor` gives an
-    /// [`Interrupted`] error.
-    pub fn run_series(
-        &self,
-        instance: &Instance<'_>,
-        plan: &ChunkPlan,
-        monitor: &dyn Monitor,
-    ) -> anyhow::Result<SeriesOutcome> {
-        if instance.info().kind != Kind::Series {
-            bail!("{} is not a series workload", instance.info().name);
-        }
-        let host = HostControl::new(monitor);
-        let control = host.ffi();
-        let kernel = instance.kernel();
-        let mut sum = Dd::ZERO;
-        let result = call(|err| {
-            (self.vtable.run_series)(self.handle, &kernel, plan, &control, &mut sum, err)
-        });
-        match result {
-            Ok(_) => Ok(SeriesOutcome {
-                sum,
-                phases: host.into_phases(),
-            }),
-            Err(e) if e.is::<crate::backend::Cancelled>() => Err(Interrupted {
-                done: host.done(),
-                total: plan.len(),
-                unit: "chunks",
-            }
-            .into()),
-            Err(e) => Err(anyhow!("{} on {}: {e:#}", instance.info().name, self.name)),
-        }
-    }
-
-    pub(crate) fn run_grid_raw(
-        &self,
-        instance: &Instance<'_>,
-        job: &abi::GridJobFfi,
-        host: &HostControl<'_>,
-    ) -> anyhow::Result<()> {
-        let control = host.ffi();
-        let kernel = instance.kernel();
-        call(|err| (self.vtable.run_grid)(self.handle, &kernel, job, &control, err)).map(drop)
+        Ok(Instance::new(self, handle, params))
     }
 }

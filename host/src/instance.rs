@@ -1,0 +1,112 @@
+//! A workload instance: a workload library's object made with checked
+//! parameters, and what the host asks of it.
+
+use anyhow::anyhow;
+use gearbox_core::abi::{self, Handle, KernelFfi, RawSliceMut, Sink};
+use gearbox_core::backend::{Kernel, call};
+use gearbox_core::params::Params;
+use gearbox_core::workload::{GridLayout, WorkloadInfo};
+
+use crate::loader::{WorkloadLib, read_json};
+
+/// A workload instance with its parameters.
+pub struct Instance<'r> {
+    lib: &'r WorkloadLib,
+    handle: Handle,
+    /// The resolved parameters.
+    pub params: Params,
+}
+
+impl Drop for Instance<'_> {
+    fn drop(&mut self) {
+        (self.lib.vtable.destroy)(self.handle);
+    }
+}
+
+impl<'r> Instance<'r> {
+    pub(crate) fn new(lib: &'r WorkloadLib, handle: Handle, params: Params) -> Self {
+        Instance {
+            lib,
+            handle,
+            params,
+        }
+    }
+
+    /// The library's description.
+    pub fn info(&self) -> &WorkloadInfo {
+        &self.lib.info
+    }
+
+    pub(crate) fn kernel(&self) -> KernelFfi {
+        KernelFfi {
+            handle: self.handle,
+            vtable: &self.lib.vtable,
+        }
+    }
+
+    fn context<T>(&self, r: anyhow::Result<T>) -> anyhow::Result<T> {
+        r.map_err(|e| anyhow!("{}: {e:#}", self.lib.info.name))
+    }
+
+    /// The exact result, when the workload knows it.
+    pub fn exact(&self) -> anyhow::Result<Option<f64>> {
+        self.optional_f64(self.lib.vtable.exact)
+    }
+
+    /// Series: a bound on Σ|term(k)| when the workload declares one.
+    pub fn abs_sum(&self) -> anyhow::Result<Option<f64>> {
+        self.optional_f64(self.lib.vtable.series_abs_sum)
+    }
+
+    fn optional_f64(
+        &self,
+        f: extern "C" fn(Handle, *mut f64, Sink) -> i32,
+    ) -> anyhow::Result<Option<f64>> {
+        let mut value = 0.0;
+        let code = self.context(call(|err| f(self.handle, &mut value, err)))?;
+        Ok((code == abi::OK).then_some(value))
+    }
+
+    /// Series: the inclusive index range.
+    pub fn range(&self) -> anyhow::Result<(u64, u64)> {
+        let (mut first, mut last) = (0, 0);
+        self.context(call(|err| {
+            (self.lib.vtable.series_range)(self.handle, &mut first, &mut last, err)
+        }))?;
+        Ok((first, last))
+    }
+
+    /// The workload's WGSL, if it has a GPU kernel.
+    pub fn wgsl(&self) -> anyhow::Result<Option<String>> {
+        // SAFETY: the kernel points at this live instance.
+        self.context(unsafe { Kernel::from_raw(self.kernel()) }.wgsl())
+    }
+
+    /// Grid: shape and fields.
+    pub fn layout(&self) -> anyhow::Result<GridLayout> {
+        self.context(read_json(&self.lib.info.name, |out, err| {
+            (self.lib.vtable.grid_layout)(self.handle, out, err)
+        }))
+    }
+
+    /// Grid: the generated coordinate axes.
+    pub fn axes(&self, layout: &GridLayout) -> anyhow::Result<Vec<Vec<f64>>> {
+        layout
+            .dims
+            .iter()
+            .take(layout.axes.len())
+            .enumerate()
+            .map(|(i, &d)| {
+                let mut axis = vec![0.0; d as usize];
+                let out = RawSliceMut {
+                    ptr: axis.as_mut_ptr(),
+                    len: axis.len(),
+                };
+                self.context(call(|err| {
+                    (self.lib.vtable.grid_axis)(self.handle, i, out, err)
+                }))?;
+                Ok(axis)
+            })
+            .collect()
+    }
+}

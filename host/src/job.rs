@@ -1,0 +1,120 @@
+//! One execution of a workload on a backend, the same for every front end:
+//! running the right kind, timing it, and the outcome as typed values and as
+//! JSON (schema in docs/JSON.md).
+
+use std::time::Instant;
+
+use anyhow::Context;
+use gearbox_core::dd::ulp_error;
+use gearbox_core::plan::SlabPlan;
+use gearbox_core::{ChunkPlan, Kind};
+use serde_json::{Value, json};
+
+use crate::backend::{Monitor, OpenBackend, Phase};
+use crate::grid::{GridOutcome, GridRequest, SLAB_ELEMENTS};
+use crate::instance::Instance;
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A series: the value and, when known, the exact value.
+    Series {
+        /// The sum, rounded to f64.
+        value: f64,
+        /// The exact partial sum, when the workload knows it.
+        exact: Option<f64>,
+    },
+    /// A grid: checksums, samples, and the outputs when they were kept.
+    Grid(GridOutcome),
+}
+
+/// A finished run.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    /// The result.
+    pub outcome: Outcome,
+    /// Wall time of the run on the backend, in seconds.
+    pub seconds: f64,
+    /// Time per phase, the backend's own plus the host's.
+    pub phases: Vec<Phase>,
+}
+
+/// Runs `instance` on `backend`, telling `monitor` the size of the job first
+/// ([`Monitor::start`]) and its progress as it goes.
+pub fn execute(
+    backend: &OpenBackend,
+    instance: &Instance<'_>,
+    request: &GridRequest<'_>,
+    monitor: &dyn Monitor,
+) -> anyhow::Result<Finished> {
+    match instance.info().kind {
+        Kind::Series => {
+            let (first, last) = instance.range()?;
+            let plan = ChunkPlan::new(first, last);
+            monitor.start(plan.len(), "chunks");
+            let start = Instant::now();
+            let run = backend.run_series(instance, &plan, monitor)?;
+            let seconds = start.elapsed().as_secs_f64();
+            Ok(Finished {
+                outcome: Outcome::Series {
+                    value: run.sum.to_f64(),
+                    exact: instance.exact()?,
+                },
+                seconds,
+                phases: run.phases,
+            })
+        }
+        Kind::Grid => {
+            let layout = instance.layout()?;
+            let slabs = SlabPlan::new(layout.dims[0], layout.row_len(), SLAB_ELEMENTS);
+            monitor.start(slabs.len(), "slabs");
+            let start = Instant::now();
+            let outcome = backend
+                .run_grid(instance, request, monitor)
+                .with_context(|| format!("{} on {}", instance.info().name, backend.name))?;
+            let seconds = start.elapsed().as_secs_f64();
+            let phases = outcome.phases.clone();
+            Ok(Finished {
+                outcome: Outcome::Grid(outcome),
+                seconds,
+                phases,
+            })
+        }
+    }
+}
+
+impl Outcome {
+    /// Error against the exact value in ulps, when one is known.
+    pub fn error_ulps(&self) -> Option<f64> {
+        match self {
+            Outcome::Series {
+                value,
+                exact: Some(exact),
+            } => Some(ulp_error(*value, *exact)),
+            _ => None,
+        }
+    }
+
+    /// The outcome as JSON fields.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Outcome::Series { value, exact } => json!({
+                "value": value,
+                "exact": exact,
+                "error_ulps": self.error_ulps(),
+            }),
+            Outcome::Grid(g) => json!({
+                "grid": g.layout.dims,
+                "checksums": g.checksums,
+                "samples": g.samples.iter().map(|s| {
+                    let mut point = serde_json::Map::new();
+                    point.insert("index".into(), json!(s.index));
+                    for (name, v) in g.layout.outputs.iter().zip(&s.values) {
+                        point.insert(name.clone(), json!(v));
+                    }
+                    Value::Object(point)
+                }).collect::<Vec<_>>(),
+            }),
+        }
+    }
+}

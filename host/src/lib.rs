@@ -1,0 +1,46 @@
+//! # gearbox-host
+//!
+//! The one API every gearbox front end uses (the `gearbox` command, the Python
+//! package, the MPI runner): find and load backend and workload libraries, make
+//! workload instances with checked parameters, run them on a backend with
+//! progress and cancellation, and get typed results back.
+//!
+//! ```no_run
+//! use gearbox_host::{GridRequest, Outcome, Registry, Silent, execute};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! // Libraries from GEARBOX_PLUGIN_PATH and beside the executable.
+//! let registry = Registry::discover(&[])?;
+//! let basel = registry.workload("basel").expect("basel is installed");
+//! let instance = basel.instantiate([("n", "1e9")])?;
+//! let backend = registry.open_backend("rayon", &Default::default())?;
+//! let run = execute(&backend, &instance, &GridRequest::default(), &Silent)?;
+//! if let Outcome::Series { value, exact } = run.outcome {
+//!     println!("{value} (exact {exact:?}) in {:.3} s", run.seconds);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Modules:
+//! - [`loader`]: search directories, ABI checks, the [`Registry`] of libraries;
+//! - [`instance`]: a workload [`Instance`] and what the host asks of it;
+//! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
+//! - [`grid`]: grid runs — inputs from files, memory or the workload, outputs to files or memory;
+//! - [`job`]: one run of any kind, timed, as typed values and JSON;
+//! - [`npy`]: NumPy `.npy` files;
+//! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
+
+pub mod backend;
+pub mod grid;
+pub mod instance;
+pub mod job;
+pub mod kit;
+pub mod loader;
+pub mod npy;
+
+pub use backend::{Interrupted, Monitor, OpenBackend, Phase, SeriesOutcome, Silent};
+pub use grid::{GridArrays, GridOutcome, GridRequest};
+pub use instance::Instance;
+pub use job::{Finished, Outcome, execute};
+pub use loader::{BackendLib, BackendSlot, Registry, WorkloadLib};
