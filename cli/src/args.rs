@@ -92,6 +92,7 @@ pub fn command(registry: &Registry) -> Command {
             .args(scale_args(&backends))
             .args(output_args()),
         )
+        .subcommands(crate::generate::commands())
 }
 
 /// Whether workload parameters take comma-separated lists (for `scale`).

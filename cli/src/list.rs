@@ -32,6 +32,9 @@ pub fn list(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
             "problems": registry.problems,
         });
         println!("{out}");
+        if registry.workloads.is_empty() {
+            anyhow::bail!(registry.nothing_found());
+        }
         return Ok(());
     }
     println!("Backends:");
@@ -78,5 +81,8 @@ pub fn list(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
         .map(|d| d.display().to_string())
         .collect();
     println!("\nSearched: {}", dirs.join(", "));
+    if registry.workloads.is_empty() {
+        anyhow::bail!(registry.nothing_found());
+    }
     Ok(())
 }

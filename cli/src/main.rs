@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod compare;
 mod failure;
+mod generate;
 mod job;
 mod list;
 mod monitor;
@@ -24,6 +25,9 @@ fn main() -> ExitCode {
         Ok(registry) => registry,
         Err(e) => return failure::report(&failure::usage(format!("{e:#}"))),
     };
+    if registry.workloads.is_empty() && names_a_workload(&argv) {
+        return failure::report(&failure::usage(registry.nothing_found()));
+    }
     let matches = match args::command(&registry).try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => return failure::from_clap(e),
@@ -35,12 +39,22 @@ fn main() -> ExitCode {
         Some(("compare", sub)) => compare::compare(&registry, sub),
         Some(("bench", sub)) => bench::bench(&registry, sub),
         Some(("scale", sub)) => scale::scale(&registry, sub),
+        Some(("completions", sub)) => generate::completions(args::command(&registry), sub),
+        Some(("manpage", _)) => generate::manpage(args::command(&registry)),
         _ => unreachable!("clap requires a known subcommand"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failure::report(&e),
     }
+}
+
+/// True when the command line asks to run a workload (`run NAME`, `compare NAME`, …),
+/// which cannot work when no workload library was found.
+fn names_a_workload(argv: &[String]) -> bool {
+    argv.iter()
+        .skip(1)
+        .any(|a| matches!(a.as_str(), "run" | "compare" | "bench" | "scale"))
 }
 
 /// Mesa's device-select layer prints "XDG_RUNTIME_DIR is invalid or not set" on

@@ -30,9 +30,10 @@ pub fn library_file_name(stem: &str) -> String {
 }
 
 /// The directories searched, in order: `explicit` (from `--plugin-dir`), then
-/// `GEARBOX_PLUGIN_PATH`, then the directory of the running executable (and its
-/// parent, when the executable is a test binary in `target/*/deps`). Never the
-/// current directory, unless named.
+/// `GEARBOX_PLUGIN_PATH`, then `../lib/gearbox/` beside the running executable
+/// (where `install.sh` puts the libraries), then the executable's own directory
+/// (and its parent, when the executable is a test binary in `target/*/deps`).
+/// Never the current directory, unless named.
 pub fn search_dirs(explicit: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = explicit.to_vec();
     if let Some(paths) = std::env::var_os(PLUGIN_PATH_VAR) {
@@ -45,6 +46,10 @@ pub fn search_dirs(explicit: &[PathBuf]) -> Vec<PathBuf> {
         if exe_dir.file_name().is_some_and(|n| n == "deps") {
             dirs.extend(exe_dir.parent().map(Path::to_path_buf));
         }
+        // An installed layout: PREFIX/bin/gearbox beside PREFIX/lib/gearbox/.
+        if let Some(prefix) = exe_dir.parent() {
+            dirs.push(prefix.join("lib").join("gearbox"));
+        }
         dirs.push(exe_dir);
     }
     let mut seen = Vec::new();
@@ -55,6 +60,18 @@ pub fn search_dirs(explicit: &[PathBuf]) -> Vec<PathBuf> {
         fresh
     });
     dirs
+}
+
+impl Registry {
+    /// "nothing found" as one line: where gearbox looked and how to fix it.
+    pub fn nothing_found(&self) -> String {
+        let dirs: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        format!(
+            "no gearbox workload libraries (libgearbox_*{}) found in {}; install gearbox with its libraries (./install.sh in the source tree), or name a directory holding them with --plugin-dir DIR or GEARBOX_PLUGIN_PATH",
+            std::env::consts::DLL_SUFFIX,
+            dirs.join(", ")
+        )
+    }
 }
 
 /// Opens a library and checks its ABI version; the library is never unloaded.
