@@ -55,7 +55,7 @@ pub fn command(registry: &Registry) -> Command {
             workload_group("run", "Run a workload on one backend: result, exact value, error in ulps, time", registry, Sweep::No)
                 .args([backend_arg(&backends), threads_arg(), adapter_arg()])
                 .args(output_args())
-                .arg(flag("profile", "Print the time of each phase (load, set-up, transfer, compute, reduce)")),
+                .arg(flag("profile", "Print the time of each phase (load, setup, transfer, compute, reduce)")),
         )
         .subcommand(
             Command::new("list")
@@ -218,6 +218,7 @@ pub fn workload_group(
         .arg_required_else_help(true)
         .subcommand_value_name("WORKLOAD")
         .subcommand_help_heading("Workloads")
+        .disable_help_subcommand(true)
         .subcommands(
             registry
                 .workloads

@@ -6,21 +6,21 @@ use gearbox_core::Kind;
 use gearbox_host::{Instance, Registry};
 use serde_json::json;
 
-use crate::job;
 use crate::stats::Summary;
+use crate::{format, job};
 
 /// Work done by one run, for throughput: (amount, unit).
 fn work(instance: &Instance<'_>) -> anyhow::Result<(f64, &'static str)> {
     Ok(match instance.info().kind {
         Kind::Series => {
             let (first, last) = instance.range()?;
-            ((last - first + 1) as f64, "terms/s")
+            ((last - first + 1) as f64, " terms/s")
         }
         Kind::Grid => {
             let layout = instance.layout()?;
             let bytes =
                 layout.len() as f64 * (layout.inputs.len() + layout.outputs.len()) as f64 * 8.0;
-            (bytes / 1e9, "GB/s of fields")
+            (bytes, "B/s of fields read and written")
         }
     })
 }
@@ -87,7 +87,7 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
                 "warm_up_seconds": warm_up.seconds,
                 "seconds": times,
                 "throughput": throughput,
-                "throughput_unit": unit,
+                "throughput_unit": unit.trim(),
                 "phases": phase_json,
                 "result": warm_up.outcome.to_json(),
             })
@@ -100,17 +100,17 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
         warm_up.seconds
     );
     println!(
-        "  time        min {:.6} s   median {:.6} s   max {:.6} s",
-        times.min, times.median, times.max
+        "  time        min {}   median {}   max {}",
+        format::seconds(times.min),
+        format::seconds(times.median),
+        format::seconds(times.max)
     );
-    println!("  throughput  {throughput:.4e} {unit} (median)");
-    println!("  phases (median s)");
-    println!(
-        "    {:<12} {:>12.6}   (library load and backend open, once)",
-        "load", load_seconds
-    );
-    for (phase, s) in &phases {
-        println!("    {phase:<12} {:>12.6}", s.median);
+    println!("  throughput  {} (median)", format::si(throughput, unit));
+    println!("  phases (median)");
+    let mut times = vec![("load".to_string(), load_seconds)];
+    times.extend(phases.iter().map(|(name, s)| (name.clone(), s.median)));
+    for line in format::phases(&times) {
+        println!("{line}");
     }
     Ok(())
 }

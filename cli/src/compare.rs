@@ -10,7 +10,7 @@ use serde_json::json;
 
 use gearbox_host::{Finished, Outcome};
 
-use crate::job;
+use crate::{format, job};
 
 /// Unit roundoff of f64.
 const U: f64 = f64::EPSILON / 2.0;
@@ -169,16 +169,16 @@ fn print_table(
     let params: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     println!("{name} ({})", params.join(", "));
     if let Some(exact) = exact {
-        println!("exact value {exact:.17e}");
+        println!("exact value {}", format::value(exact));
     }
     match kind {
         Kind::Series => println!(
-            "{:<8} {:<52} {:>24} {:>12} {:>14} {:>10}  agrees",
-            "backend", "device", "value", "error (ulp)", "vs serial (ulp)", "time (s)"
+            "{:<8} {:<52} {:>24}  {:>14}  {:>15}  {:>10}  agrees",
+            "backend", "device", "value", "ulps off exact", "ulps off serial", "time"
         ),
         Kind::Grid => println!(
-            "{:<8} {:<52} {:>22} {:>10}  agrees",
-            "backend", "device", "checksums: dev./bound", "time (s)"
+            "{:<8} {:<52} {:>26}  {:>10}  agrees",
+            "backend", "device", "checksum gap / error bound", "time"
         ),
     }
     for row in table {
@@ -191,22 +191,22 @@ fn print_table(
         let seconds = row["seconds"].as_f64().unwrap_or(f64::NAN);
         match kind {
             Kind::Series => println!(
-                "{:<8} {:<52} {:>24.17e} {:>12} {:>14.1} {:>10.4}  {agrees}",
+                "{:<8} {:<52} {:>24}  {:>14}  {:>15.1}  {:>10}  {agrees}",
                 text("backend"),
                 text("device"),
-                row["value"].as_f64().unwrap_or(f64::NAN),
+                format::value(row["value"].as_f64().unwrap_or(f64::NAN)),
                 row["error_ulps"]
                     .as_f64()
                     .map_or("-".into(), |u| format!("{u:.1}")),
                 row["vs_serial_ulps"].as_f64().unwrap_or(f64::NAN),
-                seconds
+                format::seconds(seconds)
             ),
             Kind::Grid => println!(
-                "{:<8} {:<52} {:>22.3} {:>10.4}  {agrees}",
+                "{:<8} {:<52} {:>26.3}  {:>10}  {agrees}",
                 text("backend"),
                 text("device"),
                 row["worst_fraction_of_bound"].as_f64().unwrap_or(f64::NAN),
-                seconds
+                format::seconds(seconds)
             ),
         }
     }

@@ -5,6 +5,7 @@ mod args;
 mod bench;
 mod compare;
 mod failure;
+mod format;
 mod generate;
 mod job;
 mod list;

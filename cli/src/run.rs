@@ -7,7 +7,7 @@ use serde_json::json;
 
 use gearbox_host::{Finished, Outcome};
 
-use crate::job;
+use crate::{format, job};
 
 /// Runs the workload chosen in `matches` (the `run` subcommand's matches).
 pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
@@ -16,12 +16,23 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let backend_name = sub.get_one::<String>("backend").expect("has a default");
     let (backend, load_seconds) =
         job::open_backend(registry, backend_name, &job::backend_options(sub))?;
-    let finished = job::execute(
-        &backend,
-        &instance,
-        &job::grid_request(sub),
-        sub.get_flag("quiet"),
-    )?;
+    let request = job::grid_request(sub);
+    if let Some(dir) = &request.output_dir
+        && !sub.get_flag("quiet")
+    {
+        let layout = instance.layout()?;
+        let bytes = layout.len() as f64 * 8.0;
+        let files: Vec<String> = layout.outputs.iter().map(|o| format!("{o}.npy")).collect();
+        eprintln!(
+            "writing {} ({} × {} = {}) into {}",
+            files.join(", "),
+            files.len(),
+            format::si(bytes, "B"),
+            format::si(bytes * files.len() as f64, "B"),
+            dir.display()
+        );
+    }
+    let finished = job::execute(&backend, &instance, &request, sub.get_flag("quiet"))?;
     let mut phases = vec![Phase {
         name: "load".into(),
         seconds: load_seconds,
@@ -47,17 +58,37 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     println!("{}", job::headline(&instance, &backend));
     print_outcome(&finished);
     println!(
-        "  time      {:.6} s  (+ {:.1} ms to load and open the backend)",
-        finished.seconds,
-        load_seconds * 1e3
+        "  time      {}  (+ {} to load and open the backend)",
+        format::seconds(finished.seconds),
+        format::seconds(load_seconds)
     );
     if sub.get_flag("profile") {
         println!("  phases");
-        for p in &phases {
-            println!("    {:<12} {:>12.6} s", p.name, p.seconds);
+        let times: Vec<(String, f64)> =
+            phases.iter().map(|p| (p.name.clone(), p.seconds)).collect();
+        for line in format::phases(&times) {
+            println!("{line}");
         }
     }
     Ok(())
+}
+
+/// "latitude 500 × radius 300 × longitude 800 = 120000000 points" (array order,
+/// axes named), or "100000000 points" for a grid of one unnamed dimension.
+pub fn grid_shape(layout: &gearbox_core::GridLayout) -> String {
+    if layout.dims.len() == 1 && layout.axes.is_empty() {
+        return format!("{} points", layout.len());
+    }
+    let dims: Vec<String> = layout
+        .dims
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match layout.axes.get(i) {
+            Some(axis) => format!("{axis} {d}"),
+            None => d.to_string(),
+        })
+        .collect();
+    format!("{} = {} points", dims.join(" × "), layout.len())
 }
 
 fn merge(target: &mut serde_json::Value, extra: serde_json::Value) {
@@ -69,10 +100,11 @@ fn merge(target: &mut serde_json::Value, extra: serde_json::Value) {
 fn print_outcome(finished: &Finished) {
     match &finished.outcome {
         Outcome::Series { value, exact } => {
-            println!("  result    {value:.17e}");
+            println!("  result    {}", format::value(*value));
             match exact {
                 Some(exact) => println!(
-                    "  exact     {exact:.17e}  (error {} ulp)",
+                    "  exact     {}  (error {} ulp)",
+                    format::value(*exact),
                     finished
                         .outcome
                         .error_ulps()
@@ -82,18 +114,18 @@ fn print_outcome(finished: &Finished) {
             }
         }
         Outcome::Grid(g) => {
-            let dims: Vec<String> = g.layout.dims.iter().map(u64::to_string).collect();
-            println!(
-                "  grid      {} = {} points",
-                dims.join(" × "),
-                g.layout.len()
-            );
+            println!("  grid      {}", grid_shape(&g.layout));
             println!(
                 "  {:<10} {:>24} {:>24}",
                 "checksum", "sum", "sum of squares"
             );
             for c in &g.checksums {
-                println!("  {:<10} {:>24.16e} {:>24.16e}", c.name, c.sum, c.sum_sq);
+                println!(
+                    "  {:<10} {:>24} {:>24}",
+                    c.name,
+                    format::value(c.sum),
+                    format::value(c.sum_sq)
+                );
             }
             let header: Vec<String> = g
                 .layout
@@ -104,7 +136,11 @@ fn print_outcome(finished: &Finished) {
             println!("  {:<20} {}", "sample", header.join(" "));
             for s in &g.samples {
                 let idx: Vec<String> = s.index.iter().map(u64::to_string).collect();
-                let values: Vec<String> = s.values.iter().map(|v| format!("{v:>24.16e}")).collect();
+                let values: Vec<String> = s
+                    .values
+                    .iter()
+                    .map(|v| format!("{:>24}", format::value(*v)))
+                    .collect();
                 println!(
                     "  {:<20} {}",
                     format!("[{}]", idx.join(", ")),

@@ -346,11 +346,13 @@ impl OpenBackend {
                 )
             }
         };
-        (control.phase)(
-            control.ctx,
-            abi::Str::new("read"),
-            start.elapsed().as_secs_f64(),
-        );
+        if request.input_dir.is_some() {
+            (control.phase)(
+                control.ctx,
+                abi::Str::new("read"),
+                start.elapsed().as_secs_f64(),
+            );
+        }
         let writers = match &request.output_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)

@@ -45,7 +45,10 @@ impl CpuBackend for Rayon {
     fn device(&self) -> DeviceInfo {
         let threads = self.pool.current_num_threads();
         DeviceInfo {
-            device: format!("cpu, {threads} threads"),
+            device: format!(
+                "cpu, {threads} thread{}",
+                if threads == 1 { "" } else { "s" }
+            ),
             threads: Some(threads),
         }
     }
