@@ -18,7 +18,6 @@ use gearbox_core::host::Registry;
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    quiet_mesa();
     let argv: Vec<String> = std::env::args().collect();
     let registry = match Registry::discover(&args::plugin_dirs(&argv)) {
         Ok(registry) => registry,
@@ -40,18 +39,6 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failure::report(&e),
-    }
-}
-
-/// Mesa's device-select layer prints "XDG_RUNTIME_DIR is invalid or not set" on
-/// every Vulkan device creation when that variable is missing (e.g. over ssh or in
-/// CI); in that case only, switch the layer off, as Mesa documents.
-fn quiet_mesa() {
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none()
-        && std::env::var_os("NODEVICE_SELECT").is_none()
-    {
-        // SAFETY: called first thing in main, before any other thread exists.
-        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
     }
 }
 
