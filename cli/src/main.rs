@@ -8,6 +8,7 @@ mod failure;
 mod job;
 mod list;
 mod monitor;
+mod plot;
 mod run;
 mod scale;
 mod stats;
