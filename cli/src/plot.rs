@@ -754,6 +754,19 @@ mod tests {
     }
 
     #[test]
+    fn thread_ticks_are_the_counts_measured() {
+        let few = thread_axis(&[1, 2, 3]);
+        assert_eq!(
+            (few.ticks.as_slice(), few.log),
+            (&[1.0, 2.0, 3.0][..], false)
+        );
+        assert_eq!((few.label)(2.0), "2");
+        let many = thread_axis(&[1, 2, 4, 8, 16]);
+        assert_eq!(many.ticks, [1.0, 2.0, 4.0, 8.0, 16.0]);
+        assert!(many.log);
+    }
+
+    #[test]
     fn parameter_ticks_read_as_powers_of_ten() {
         assert_eq!(pretty(1e9), "10⁹");
         assert_eq!(pretty(2.5e8), "2.5×10⁸");
