@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Runs gearbox and the peer programs of ../shared/peers side by side, alternating,
-several rounds, and writes a Markdown table of medians and ratios (BENCHMARKS.md).
+"""Runs gearbox and peer programs side by side, alternating, several rounds, and
+writes a Markdown table of medians and ratios (BENCHMARKS.md).
 
-usage: bench/peers.py [--rounds K] [--out BENCHMARKS.md] [--only NAME[,NAME]]
+usage: GEARBOX_PEERS=DIR bench/peers.py [--rounds K] [--out BENCHMARKS.md] [--only NAME[,NAME]]
 
 Every program reports its own compute time ("seconds" in its JSON line), after a
 warm-up: gearbox's is the backend's run in `gearbox bench --repeat 1` (library load
 excluded, as the peers exclude imports, JIT and input set-up). Medians over the rounds; ratios are peer median / gearbox median.
-Run ../shared/peers/setup.sh once first, and build gearbox in release.
+Build gearbox in release first (cargo build --release --workspace).
+
+The peers are not part of this repository. GEARBOX_PEERS names a directory holding them; each prints one JSON line with its compute "seconds":
+  build/basel N                 plain C Basel loop (gcc -O3 -march=native)
+  build/basel_limit N           C Basel, -ffast-math + OpenMP (a speed limit)
+  build/stream6 N               read 3 + write 3 float64 arrays, OpenMP (memory floor)
+  build/rust-naive W B N        naive Rust iterators, W = basel|slow|trig, B = serial|rayon
+  .venv/bin/python              a Python with NumPy, Numba and NumExpr, running
+  basel_numpy_chunks.py, basel_numba.py, slow_numba.py, slow_numexpr.py,
+  trig_numba.py, velocity_numpy.py, sincos_numexpr.py   the same workloads in Python
+The script names what is missing and stops before running anything.
 """
 import argparse
 import datetime
@@ -21,7 +31,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PEERS = Path(os.environ.get("GEARBOX_PEERS", REPO.parent / "shared" / "peers"))
+PEERS_VAR = "GEARBOX_PEERS"
+PEERS = Path(os.environ.get(PEERS_VAR, ""))
 GEARBOX = REPO / "target" / "release" / "gearbox"
 PY = str(PEERS / ".venv" / "bin" / "python")
 
@@ -88,6 +99,23 @@ def peer_seconds(cmd, env):
     return run_json(cmd, env)["seconds"]
 
 
+def check_ready(cases):
+    """Exits with one line naming what is missing: the peers' directory, a peer
+    program the chosen cases need, or the gearbox executable."""
+    if not os.environ.get(PEERS_VAR):
+        sys.exit(f"bench/peers.py: set {PEERS_VAR}=DIR, a directory with the peer programs "
+                 "(build/basel, build/basel_limit, build/stream6, build/rust-naive, .venv/bin/python "
+                 "and the Python peers); see the top of bench/peers.py")
+    needed = {p for _, _, _, peers in cases for _, cmd, _, _ in peers
+              for p in cmd[:2] if p == cmd[0] or p.endswith(".py")}
+    missing = sorted(os.path.relpath(p, PEERS) for p in needed if not Path(p).is_file())
+    if missing:
+        sys.exit(f"bench/peers.py: {PEERS_VAR}={PEERS} lacks {', '.join(missing)}; "
+                 "see the top of bench/peers.py")
+    if not GEARBOX.is_file():
+        sys.exit(f"bench/peers.py: {GEARBOX} not found; build it first: cargo build --release --workspace")
+
+
 def startup_wall():
     start = time.perf_counter()
     subprocess.run([str(GEARBOX), "run", "basel", "--n", "1000", "--quiet"], capture_output=True, check=True)
@@ -102,6 +130,7 @@ def main():
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
     cases = [c for c in CASES if not only or c[0] in only]
+    check_ready(cases)
     times = {}
     for r in range(args.rounds):
         for name, _, gcmd, peers in cases:
@@ -172,4 +201,9 @@ def cpu_model():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RuntimeError as e:
+        sys.exit(f"bench/peers.py: {' '.join(str(e).split())}")
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -14,7 +14,7 @@ gearbox="$root/target/release/gearbox"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gearbox-template.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # One target directory for both copies, so their dependencies are built once.
-export CARGO_TARGET_DIR="$work/target" NODEVICE_SELECT=1
+export CARGO_TARGET_DIR="$work/target"
 export GEARBOX_PLUGIN_PATH="$root/target/release"
 plugins="$CARGO_TARGET_DIR/release"
 

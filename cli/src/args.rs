@@ -140,10 +140,13 @@ fn scale_args(backends: &[String]) -> Vec<Arg> {
             .help("Also write the table as CSV"),
         Arg::new("plot")
             .long("plot")
-            .value_name("FILE.svg")
+            .value_name("FILE")
             .global(true)
-            .value_parser(value_parser!(PathBuf))
-            .help("Draw runtime and speed-up plots as SVG"),
+            .value_parser(|raw: &str| {
+                let path = PathBuf::from(raw);
+                crate::plot::Format::of(&path).map(|_| path)
+            })
+            .help("Draw speed-up and runtime plots, as FILE.svg or FILE.png"),
     ]
 }
 

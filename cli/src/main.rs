@@ -10,6 +10,7 @@ mod generate;
 mod job;
 mod list;
 mod monitor;
+mod plot;
 mod run;
 mod scale;
 mod stats;
@@ -20,7 +21,6 @@ use gearbox_host::Registry;
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    quiet_mesa();
     let argv: Vec<String> = std::env::args().collect();
     let registry = match Registry::discover(&args::plugin_dirs(&argv)) {
         Ok(registry) => registry,
@@ -56,18 +56,6 @@ fn names_a_workload(argv: &[String]) -> bool {
     argv.iter()
         .skip(1)
         .any(|a| matches!(a.as_str(), "run" | "compare" | "bench" | "scale"))
-}
-
-/// Mesa's device-select layer prints "XDG_RUNTIME_DIR is invalid or not set" on
-/// every Vulkan device creation when that variable is missing (e.g. over ssh or in
-/// CI); in that case only, switch the layer off, as Mesa documents.
-fn quiet_mesa() {
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none()
-        && std::env::var_os("NODEVICE_SELECT").is_none()
-    {
-        // SAFETY: called first thing in main, before any other thread exists.
-        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
-    }
 }
 
 /// `gearbox … | head` should end quietly, as other Unix tools do, instead of

@@ -1,18 +1,17 @@
 //! `gearbox scale`: the course's scaling tables without a line of Python —
 //! runtime, speed-up and parallel efficiency per thread count, and runtime
-//! against any workload parameter given as a list — as text, CSV and SVG plots.
+//! against any workload parameter given as a list — as text, CSV and plots.
 
 use std::path::Path;
 
 use anyhow::Context;
 use clap::ArgMatches;
 use gearbox_core::BackendOptions;
-use gearbox_core::params::parse_integer;
 use gearbox_host::Registry;
-use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::job;
+use crate::plot;
 use crate::stats::Summary;
 
 /// One measured point.
@@ -119,10 +118,24 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
         write_atomically(path, csv(&lists, &points).as_bytes())?;
     }
     if let Some(path) = sub.get_one::<std::path::PathBuf>("plot") {
-        write_atomically(
-            path,
-            plot(name, backend_name, &swept, &threads, &points)?.as_bytes(),
-        )?;
+        let study = plot::Study {
+            workload: name,
+            backend: backend_name,
+            repeat,
+            params: &lib.info.params,
+            swept: &swept,
+            samples: points
+                .iter()
+                .map(|p| plot::Sample {
+                    params: &p.params,
+                    threads: p.threads,
+                    seconds: p.seconds,
+                    speedup: p.speedup,
+                })
+                .collect(),
+        };
+        let format = plot::Format::of(path).map_err(anyhow::Error::msg)?;
+        write_atomically(path, &plot::render(&study, format)?)?;
     }
     if sub.get_flag("json") {
         println!(
@@ -180,165 +193,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(&temp, bytes).with_context(|| format!("{}: cannot write", temp.display()))?;
     std::fs::rename(&temp, path)
         .with_context(|| format!("{}: cannot rename into place", path.display()))
-}
-
-/// A numeric parameter value (counts like 1e8 included).
-fn numeric(v: &str) -> Option<f64> {
-    parse_integer(v)
-        .map(|n| n as f64)
-        .ok()
-        .or_else(|| v.parse().ok())
-}
-
-/// Speed-up against threads (one line per parameter set, with the ideal), and
-/// runtime against the swept parameter on log-log axes (one line per thread count).
-fn plot(
-    workload: &str,
-    backend: &str,
-    swept: &[String],
-    threads: &[u32],
-    points: &[Point],
-) -> anyhow::Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1200, 500)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let (left, right) = root.split_horizontally(600);
-        let max_t = f64::from(*threads.iter().max().unwrap_or(&1));
-        let mut chart = ChartBuilder::on(&left)
-            .caption(
-                format!("{workload} on {backend}: speed-up"),
-                ("sans-serif", 20),
-            )
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0.0..max_t + 0.5, 0.0..max_t + 0.5)?;
-        chart
-            .configure_mesh()
-            .x_desc("threads")
-            .y_desc("speed-up")
-            .draw()?;
-        chart
-            .draw_series(LineSeries::new(
-                [(0.0, 0.0), (max_t, max_t)],
-                BLACK.mix(0.4),
-            ))?
-            .label("ideal")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
-        let mut sets: Vec<&Vec<(String, String)>> = Vec::new();
-        for p in points {
-            if !sets.contains(&&p.params) {
-                sets.push(&p.params);
-            }
-        }
-        for (i, set) in sets.iter().enumerate() {
-            let line: Vec<(f64, f64)> = points
-                .iter()
-                .filter(|p| &&p.params == set)
-                .map(|p| (f64::from(p.threads), p.speedup))
-                .collect();
-            let label: Vec<String> = set
-                .iter()
-                .filter(|(k, _)| swept.contains(k))
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let label = if label.is_empty() {
-                workload.to_string()
-            } else {
-                label.join(" ")
-            };
-            draw_line(&mut chart, i, label, line)?;
-        }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()?;
-
-        let axis = swept.first().filter(|name| {
-            points.iter().all(|p| {
-                p.params
-                    .iter()
-                    .any(|(k, v)| k == *name && numeric(v).is_some())
-            })
-        });
-        if let Some(axis) = axis {
-            let value = |p: &Point| {
-                p.params
-                    .iter()
-                    .find(|(k, _)| k == axis)
-                    .and_then(|(_, v)| numeric(v))
-                    .unwrap_or(1.0)
-            };
-            let (xmin, xmax) = points
-                .iter()
-                .map(value)
-                .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-            let (ymin, ymax) = points
-                .iter()
-                .map(|p| p.seconds.median)
-                .fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
-            let mut chart = ChartBuilder::on(&right)
-                .caption(
-                    format!("{workload} on {backend}: runtime against {axis}"),
-                    ("sans-serif", 20),
-                )
-                .margin(15)
-                .x_label_area_size(40)
-                .y_label_area_size(60)
-                .build_cartesian_2d(
-                    (xmin / 1.5..xmax * 1.5).log_scale(),
-                    (ymin / 1.5..ymax * 1.5).log_scale(),
-                )?;
-            chart
-                .configure_mesh()
-                .x_desc(axis.as_str())
-                .y_desc("seconds (median)")
-                .x_label_formatter(&|x| format!("{x:.0e}"))
-                .draw()?;
-            for (i, &t) in threads.iter().enumerate() {
-                let line: Vec<(f64, f64)> = points
-                    .iter()
-                    .filter(|p| p.threads == t)
-                    .map(|p| (value(p), p.seconds.median))
-                    .collect();
-                let label = format!("{t} thread{}", if t == 1 { "" } else { "s" });
-                draw_line(&mut chart, i, label, line)?;
-            }
-            chart
-                .configure_series_labels()
-                .border_style(BLACK)
-                .background_style(WHITE.mix(0.8))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()?;
-        }
-        root.present()?;
-    }
-    Ok(svg)
-}
-
-/// Draws `line` as a labelled polyline with a dot at each point, in palette colour `i`.
-fn draw_line<X, Y>(
-    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
-    i: usize,
-    label: String,
-    line: Vec<(f64, f64)>,
-) -> anyhow::Result<()>
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    let color = Palette99::pick(i).to_rgba();
-    chart
-        .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-    chart.draw_series(
-        line.into_iter()
-            .map(|xy| Circle::new(xy, 4, color.filled())),
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{gearbox, install, scratch, stderr, stdout_json};
 
 #[test]
@@ -48,7 +50,7 @@ fn compare_fails_when_a_backend_is_wrong() {
 }
 
 #[test]
-fn scale_writes_the_table_as_csv_and_draws_an_svg() {
+fn scale_writes_the_table_as_csv_and_draws_a_labelled_svg() {
     let dir = scratch("scale");
     let (csv, svg) = (dir.join("basel.csv"), dir.join("basel.svg"));
     let o = gearbox(&[
@@ -90,9 +92,22 @@ fn scale_writes_the_table_as_csv_and_draws_an_svg() {
         }
     }
     let plot = std::fs::read_to_string(&svg).unwrap();
-    assert!(
-        plot.starts_with("<svg") && plot.contains("speed-up") && plot.contains("runtime against n"),
-        "not the plot"
+    assert!(plot.starts_with("<svg"), "not an SVG");
+    assert_has(
+        &svg_texts(&plot),
+        &[
+            "basel on rayon",
+            "Speed-up",
+            "Runtime against n",
+            "threads",
+            "speed-up over 1 thread (×)",
+            "runtime (s)",
+            "n: number of terms N",
+            "10⁵",
+            "10⁶",
+            "n = 1e5",
+            "2 threads",
+        ],
     );
     assert!(
         std::fs::read_dir(&dir).unwrap().all(|e| !e
@@ -101,6 +116,99 @@ fn scale_writes_the_table_as_csv_and_draws_an_svg() {
             .to_string_lossy()
             .ends_with(".tmp"))
     );
+}
+
+/// The text of every `<text>` element of an SVG drawn by plotters, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let (_, rest) = t.split_once('>')?;
+            let (text, _) = rest.split_once("</text>")?;
+            Some(text.trim().to_string())
+        })
+        .collect()
+}
+
+/// Asserts that every one of `labels` is among `texts`.
+fn assert_has(texts: &[String], labels: &[&str]) {
+    for label in labels {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no {label:?} in {texts:?}"
+        );
+    }
+}
+
+/// Runs `gearbox scale ARGS --quiet --plot PLOT` and checks that it succeeds.
+fn scale_plot(args: &str, plot: &Path) {
+    let mut all: Vec<&str> = ["scale"].into_iter().chain(args.split(' ')).collect();
+    all.extend(["--quiet", "--plot", plot.to_str().unwrap()]);
+    let o = gearbox(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn scale_draws_a_png_by_its_extension() {
+    let png = scratch("scale-png").join("basel.png");
+    scale_plot("basel --threads 1,2 --n 1e5,1e6 --repeat 2", &png);
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "no PNG signature");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a PNG header");
+    let info = reader.info();
+    // Two panels (speed-up and runtime) side by side, at twice the SVG's size.
+    assert_eq!((info.width, info.height), (2480, 1120));
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader
+        .next_frame(&mut pixels)
+        .expect("PNG data that decodes");
+    let pixels = &pixels[..frame.buffer_size()];
+    // Drawn in the palette's first colour (Okabe–Ito blue), on white.
+    let blue = pixels.chunks(3).filter(|p| *p == [0, 114, 178]).count();
+    let white = pixels.chunks(3).filter(|p| *p == [255, 255, 255]).count();
+    assert!(blue > 500, "{blue} blue pixels");
+    assert!(white > pixels.len() / 6, "{white} white pixels");
+}
+
+#[test]
+fn scale_plots_text_parameters_on_a_categorical_axis() {
+    let svg = scratch("scale-categories").join("kempner.svg");
+    scale_plot(
+        "kempner --threads 1 --n 1e5 --exclude 9,42,314 --repeat 1",
+        &svg,
+    );
+    let texts = svg_texts(&std::fs::read_to_string(&svg).unwrap());
+    assert_has(
+        &texts,
+        &["Runtime against exclude", "9", "42", "314", "runtime (s)"],
+    );
+    assert!(
+        texts.iter().any(|t| t.starts_with("exclude: ")),
+        "no axis label in {texts:?}"
+    );
+    // One thread count: no speed-up panel.
+    assert!(!texts.iter().any(|t| t == "Speed-up"), "{texts:?}");
+}
+
+#[test]
+fn scale_refuses_a_plot_type_it_cannot_write() {
+    let dir = scratch("scale-jpg");
+    let jpg = dir.join("basel.jpg");
+    let o = gearbox(&[
+        "scale",
+        "basel",
+        "--n",
+        "1e5",
+        "--plot",
+        jpg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(".svg or .png, not .jpg"), "{err}");
+    assert!(!jpg.exists());
 }
 
 #[test]

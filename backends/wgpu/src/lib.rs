@@ -10,7 +10,7 @@ mod shader;
 mod timer;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail};
@@ -60,6 +60,24 @@ impl Runs {
             control.record_phase("setup", s);
         }
     }
+}
+
+/// Mesa's device-select layer prints "error: XDG_RUNTIME_DIR is invalid or not set"
+/// on every Vulkan instance when that variable is missing (over ssh, in CI, in test
+/// binaries); in that case only, switch the layer off, as Mesa documents. Done here,
+/// once, before this library's first instance, so that every front end is quiet.
+fn quiet_mesa() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none()
+            && std::env::var_os("NODEVICE_SELECT").is_none()
+        {
+            // SAFETY: Rust's own environment accesses are serialised by std; no Vulkan
+            // instance of this library exists yet (other opens wait on `ONCE`), so the
+            // driver, the only C code here that reads the environment, is not running.
+            unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+        }
+    });
 }
 
 /// Preference among adapters when none is named: real GPUs before software ones.
@@ -309,6 +327,7 @@ impl Backend for Wgpu {
 
     fn open(options: &BackendOptions) -> anyhow::Result<Self> {
         let start = Instant::now();
+        quiet_mesa();
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::VULKAN);
         let backends = desc.backends;
