@@ -29,6 +29,16 @@ const KEMPNER: [(&str, f64); 6] = [
     ("1e9", 14.241913010380646),
 ];
 
+/// (N, the double nearest T(N) = Σ cos(k)/k).
+const TRIG: [(&str, f64); 6] = [
+    ("1", 0.5403023058681398),
+    ("10", -0.040049729136752546),
+    ("1e3", 0.04305687846016729),
+    ("1e6", 0.04201965387100965),
+    ("1e8", 0.04201951253521256),
+    ("1e9", 0.04201950674389242),
+];
+
 /// Runs `workload` at every N of `cases` on serial (N ≤ 10⁸) and rayon and asserts
 /// each result is within `ulps` of the reference.
 fn check(workload: &str, cases: &[(&str, f64)], ulps: f64) {
@@ -56,4 +66,9 @@ fn basel_is_correctly_rounded() {
 #[test]
 fn kempner_is_correctly_rounded() {
     check("kempner", &KEMPNER, 0.0);
+}
+
+#[test]
+fn trig_is_within_one_ulp() {
+    check("trig", &TRIG, 1.0);
 }
