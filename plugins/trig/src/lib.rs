@@ -13,7 +13,9 @@
 //! at most, in no fixed direction, so they add up to about 2⁻⁵³·(3·2¹⁴)^(−½),
 //! under 0.1 ulp of the result.
 //!
-//! GPU kernel: `cos_f64` from the shared WGSL library, term by term.
+//! GPU kernel: below [`EXACT_BELOW`] double-double terms from tables of e^{ij}
+//! and e^{i·128m} (generated here), above `cos_f64` from the shared WGSL library,
+//! term by term.
 //!
 //! Exact value: with z = e^i and M = N + 1,
 //! T(N) = −ln(2 sin ½) − Re Σ_{k≥M} z^k/k, and the tail has the asymptotic expansion
@@ -204,8 +206,32 @@ impl Workload for Trig {
         (self.n <= EXACT_UP_TO).then(|| exact_sum(self.n).to_f64())
     }
 
+    /// `shaders/trig.wgsl` after its tables: e^{ij} and e^{i·128m} for j, m < 128 in
+    /// double-double, by the recurrence of [`exact_terms`].
     fn wgsl(&self) -> Option<String> {
-        Some(include_str!("../../../shaders/trig.wgsl").into())
+        const SIDE: usize = 128;
+        debug_assert_eq!((SIDE * SIDE) as u64, EXACT_BELOW);
+        let table = |name: &str, step: f64| {
+            let step = Complex::cis(step);
+            let mut z = Complex::cis(0.0);
+            let entries: Vec<String> = (0..SIDE)
+                .map(|_| {
+                    let [a, b, c, d] = [z.re.hi, z.re.lo, z.im.hi, z.im.lo];
+                    z = z.mul(step);
+                    format!("vec4<f64>({a:?}lf, {b:?}lf, {c:?}lf, {d:?}lf)")
+                })
+                .collect();
+            format!(
+                "var<private> {name}: array<vec4<f64>, {SIDE}> = array<vec4<f64>, {SIDE}>({});\n",
+                entries.join(", ")
+            )
+        };
+        Some(format!(
+            "const TRIG_EXACT_BELOW: u64 = {EXACT_BELOW}lu;\n{}{}{}",
+            table("trig_small", 1.0),
+            table("trig_big", SIDE as f64),
+            include_str!("../../../shaders/trig.wgsl")
+        ))
     }
 }
 
