@@ -7,7 +7,8 @@ usage: GEARBOX_PEERS=DIR bench/peers.py [--rounds K] [--out BENCHMARKS.md] [--on
 Every program reports its own compute time ("seconds" in its JSON line), after a
 warm-up: gearbox's is the backend's run in `gearbox bench --repeat 1` (library load
 excluded, as the peers exclude imports, JIT and input set-up). Medians over the rounds; ratios are peer median / gearbox median.
-Build gearbox in release first (cargo build --release --workspace).
+Build gearbox in release first (cargo build --release --workspace, which includes
+bench/limits: its cycles per instruction give the table of cycles per term).
 
 The peers are not part of this repository. GEARBOX_PEERS names a directory holding them; each prints one JSON line with its compute "seconds":
   build/basel N                 plain C Basel loop (gcc -O3 -march=native)
@@ -24,6 +25,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 PEERS_VAR = "GEARBOX_PEERS"
 PEERS = Path(os.environ.get(PEERS_VAR, ""))
 GEARBOX = REPO / "target" / "release" / "gearbox"
+LIMITS = REPO / "target" / "release" / "gearbox-limits"
 PY = str(PEERS / ".venv" / "bin" / "python")
 
 # (comparison name, target description, gearbox command, [(peer label, command, env, target)])
@@ -41,7 +44,7 @@ PY = str(PEERS / ".venv" / "bin" / "python")
 CASES = [
     ("basel", "N = 1e9",
      ["run", "basel", "--n", "1e9", "--backend", "rayon"],
-     [("basel_limit (C, -Ofast, OpenMP 2 threads)", [str(PEERS / "build/basel_limit"), "1000000000"], {"OMP_NUM_THREADS": "2"}, ("within", 1.25)),
+     [("basel_limit (C, -Ofast, OpenMP 2 threads)", [str(PEERS / "build/basel_limit"), "1000000000"], {"OMP_NUM_THREADS": "2"}, ("faster", 1)),
       ("basel_numpy_chunks.py", [PY, str(PEERS / "basel_numpy_chunks.py"), "1000000000"], {}, ("faster", 30)),
       ("basel_numba.py --parallel", [PY, str(PEERS / "basel_numba.py"), "1000000000", "--parallel"], {}, None),
       ("rust-naive basel rayon", [str(PEERS / "build/rust-naive"), "basel", "rayon", "1000000000"], {}, None)]),
@@ -59,19 +62,34 @@ CASES = [
       ("slow_numexpr.py (2 threads)", [PY, str(PEERS / "slow_numexpr.py"), "100000000", "2"], {}, None)]),
     ("trig serial", "N = 1e8",
      ["run", "trig", "--n", "1e8", "--backend", "serial"],
-     [("trig_numba.py (serial)", [PY, str(PEERS / "trig_numba.py"), "100000000"], {}, ("faster", 8)),
+     [("trig_numba.py (serial)", [PY, str(PEERS / "trig_numba.py"), "100000000"], {}, ("faster", 25)),
       ("rust-naive trig serial", [str(PEERS / "build/rust-naive"), "trig", "serial", "100000000"], {}, None)]),
     ("trig", "N = 1e8",
      ["run", "trig", "--n", "1e8", "--backend", "rayon"],
      [("trig_numba.py --parallel", [PY, str(PEERS / "trig_numba.py"), "100000000", "--parallel"], {}, None)]),
     ("velocity", "500 × 800 × 300",
      ["run", "velocity", "--grid", "500x800x300", "--backend", "rayon"],
-     [("velocity_numpy.py", [PY, str(PEERS / "velocity_numpy.py"), "500", "800", "300"], {}, ("faster", 10)),
+     [("velocity_numpy.py", [PY, str(PEERS / "velocity_numpy.py"), "500", "800", "300"], {}, ("faster", 60)),
       ("stream6 120000000 (memory floor, 2 threads)", [str(PEERS / "build/stream6"), "120000000"], {"OMP_NUM_THREADS": "2"}, ("within", 2.0))]),
     ("sincos", "N = 1e8",
      ["run", "sincos", "--n", "1e8", "--backend", "rayon"],
-     [("sincos_numexpr.py (2 threads)", [PY, str(PEERS / "sincos_numexpr.py"), "100000000", "2"], {}, ("faster", 8)),
+     [("sincos_numexpr.py (2 threads)", [PY, str(PEERS / "sincos_numexpr.py"), "100000000", "2"], {}, ("faster", 15)),
       ("sincos_numexpr.py --numpy", [PY, str(PEERS / "sincos_numexpr.py"), "100000000", "--numpy"], {}, None)]),
+]
+
+# Cycles per term of each case: its hot loop (objdump of the kernel) as a mix of zmm
+# instructions, against the cycles per instruction bench/limits measures here.
+# (case, terms evaluated, the bound, its limit in cycles per term from the cycles per
+# instruction c). Kempner N = 1e8 evaluates the 9^8 numbers without a 9 (and 1e8).
+CYCLES = [
+    ("basel", 1e9, "FMA pipes: 10 zmm ops per 16 terms (pairs; vrcp14pd + FMA)", lambda c: 10 * c["vfmadd231pd"] / 16),
+    ("basel serial", 1e9, "FMA pipes: 10 zmm ops per 16 terms (pairs; vrcp14pd + FMA)", lambda c: 10 * c["vfmadd231pd"] / 16),
+    ("kempner serial", 9 ** 8, "FMA pipes: 7 zmm ops per 8 terms (vrcp14pd + FMA)", lambda c: 7 * c["vfmadd231pd"] / 8),
+    ("kempner", 9 ** 8, "FMA pipes: 7 zmm ops per 8 terms (vrcp14pd + FMA)", lambda c: 7 * c["vfmadd231pd"] / 8),
+    ("trig serial", 1e8, "FMA pipes: 8 zmm ops per 8 terms (vrcp14pd + FMA)", lambda c: c["vfmadd231pd"]),
+    ("trig", 1e8, "FMA pipes: 8 zmm ops per 8 terms (vrcp14pd + FMA)", lambda c: c["vfmadd231pd"]),
+    ("velocity", 1.2e8, "memory: stream6 (3 arrays read, 3 written; its wall time × threads)", None),
+    ("sincos", 1e8, "all 4 FP pipes: 78 zmm ops per 8 elements (map only)", lambda c: 78 * c["fma+add"] / 8),
 ]
 
 # rayon (2 threads) vs serial on every series at its seed size: target ≥ 1.8×.
@@ -132,6 +150,7 @@ def main():
     cases = [c for c in CASES if not only or c[0] in only]
     check_ready(cases)
     times = {}
+    load_before = os.getloadavg()
     for r in range(args.rounds):
         for name, _, gcmd, peers in cases:
             times.setdefault((name, "gearbox"), []).append(gearbox_seconds(gcmd))
@@ -147,12 +166,15 @@ def main():
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
 
     med = {k: statistics.median(v) for k, v in times.items()}
+    limits = run_json([str(LIMITS), "--json"])
     lines = [
         "# Benchmarks: gearbox against the peers",
         "",
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()}: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, {cpu_model()}; "
-        f"{args.rounds} alternating rounds, medians of each program's own compute time (seconds). "
+        f"{args.rounds} alternating rounds, medians of each program's own compute time (seconds); "
+        f"load average (1, 5, 15 min) {' '.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} after. "
         "Written by `bench/peers.py`; ratio = peer median / gearbox median (> 1: gearbox is faster).",
         "",
         "| workload | size | gearbox | peer | peer s | gearbox s | ratio | target | met |",
@@ -179,6 +201,9 @@ def main():
         w = med[("startup", "wall")]
         lines += ["", f"`gearbox run basel --n 1000` (rayon), whole process wall time incl. library loading: "
                   f"median {w * 1e3:.1f} ms (target < 30 ms: {'yes' if w < 0.03 else '**no**'})."]
+    if ("basel", "gearbox") in med:
+        lines += division_limit_line(med, limits)
+    lines += cycles_table(cases, med, limits)
     lines += ["", "Raw samples (seconds):", "", "```"]
     for k, v in times.items():
         lines.append(f"{k[0]:<16} {k[1]:<45} " + " ".join(f"{x:.4f}" for x in v))
@@ -188,6 +213,62 @@ def main():
     temp.write_text("\n".join(lines) + "\n")
     temp.replace(out)
     print("\n".join(lines))
+
+
+def cpu_seconds(cmd, env=None, runs=1):
+    """CPU seconds (user + system, all threads) of one run of `cmd`, divided by `runs`:
+    unlike wall time, not inflated by waiting for a core on a busy machine."""
+    e = dict(os.environ)
+    e.update(env or {})
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, capture_output=True, env=e, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / runs
+
+
+def gearbox_cpu_seconds(args, repeat=5):
+    """CPU seconds of one gearbox run: `gearbox bench --repeat 5` (a warm-up and 5 runs) / 6."""
+    args = ["bench"] + args[1:] if args[0] == "run" else args
+    return cpu_seconds([str(GEARBOX)] + args + ["--repeat", str(repeat), "--quiet"], runs=repeat + 1)
+
+
+def cycles_table(cases, med, limits):
+    """Cycles per term of each case, from CPU time, against the instruction limit of its
+    hot loop."""
+    clock = limits["clock_ghz"] * 1e9
+    per_instr = {k: 8 * v for k, v in limits.items() if k != "clock_ghz"}
+    lines = ["", f"Cycles per term (core clock {clock / 1e9:.3f} GHz; per zmm instruction: "
+             + ", ".join(f"{k} {v:.2f}" for k, v in per_instr.items())
+             + "; from `target/release/gearbox-limits`, same run). Measured = CPU seconds of a run (all threads, "
+             "so a busy machine does not inflate it) × clock / terms; fraction = limit / measured.", "",
+             "| workload | threads | cycles/term | bound by | limit cycles/term | fraction | division limit |",
+             "|---|---:|---:|---|---:|---:|---:|"]
+    names = {c[0]: c for c in cases}
+    for name, terms, bound, limit in CYCLES:
+        if name not in names:
+            continue
+        gcmd = names[name][2]
+        threads = os.cpu_count() if "rayon" in gcmd else 1
+        cycles = gearbox_cpu_seconds(gcmd) * clock / terms
+        if limit is None:
+            # stream6's own best time of its 3 repetitions (wall), median over the rounds.
+            label = next(p[0] for p in names[name][3] if p[0].startswith("stream6"))
+            lim = med[(name, label)] * clock * threads / terms
+        else:
+            lim = limit(per_instr)
+        lines.append(f"| {name} | {threads} | {cycles:.3f} | {bound} | {lim:.3f} | {lim / cycles:.0%} | "
+                     f"{per_instr['vdivpd'] / 8:.3f} |")
+    return lines
+
+
+def division_limit_line(med, limits):
+    """basel rayon against the division-limit time of this machine (target ≤ 0.8×)."""
+    clock = limits["clock_ghz"] * 1e9
+    division = 1e9 * limits["vdivpd"] / clock / os.cpu_count()
+    g = med[("basel", "gearbox")]
+    return ["", f"basel N = 1e9 rayon: median {g:.4f} s = {g / division:.2f}× the division-limit time "
+            f"{division:.4f} s (N × vdivpd cycles per element ÷ clock ÷ {os.cpu_count()} threads; "
+            f"target ≤ 0.8×: {'yes' if g <= 0.8 * division else '**no**'})."]
 
 
 def cpu_model():

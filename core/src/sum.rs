@@ -1,8 +1,18 @@
 //! Fast compensated summation of series terms, shared by the series plugins'
 //! CPU kernels: sixteen independent lanes, each a TwoSum accumulator, so the
-//! loop vectorises and no term below the running sum's ulp is lost.
+//! loop vectorises and no term below the running sum's ulp is lost. Terms may
+//! come with their own rounding error (`hi + lo`, e.g. a quotient and its FMA
+//! remainder), which goes into the error lanes: the sum is then carried to about
+//! double-double accuracy and its final rounding is correct but for sums within
+//! about 2⁻⁴⁰ ulp of a midpoint between two doubles.
+//!
+//! [`Reciprocals`] sums 1/x over exact values x the same way; on AVX-512 machines
+//! without a division ([`avx512`]).
 
 use crate::dd::{Dd, two_sum};
+
+#[cfg(target_arch = "x86_64")]
+pub mod avx512;
 
 /// Independent accumulators: enough to hide add latency behind two AVX-512 vectors.
 const LANES: usize = 16;
@@ -12,6 +22,13 @@ const LANES: usize = 16;
 /// the loop, so keep it branch-free for the loop to vectorise.
 #[inline(always)]
 pub fn sum_terms(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
+    sum_terms_dd(first, last, |k| (term(k), 0.0))
+}
+
+/// Σ term(k) for k in `first..=last` like [`sum_terms`], for terms given as an
+/// unevaluated sum `hi + lo` (|lo| ≤ ulp(hi)): `lo` joins the error lanes.
+#[inline(always)]
+pub fn sum_terms_dd(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
     let count = last - first + 1;
     let blocks = count / LANES as u64;
     let (mut sum, mut err, mut k) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
@@ -20,20 +37,35 @@ pub fn sum_terms(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
     }
     for _ in 0..blocks {
         for l in 0..LANES {
-            let (s, e) = two_sum(sum[l], term(k[l]));
+            let (hi, lo) = term(k[l]);
+            let (s, e) = two_sum(sum[l], hi);
             sum[l] = s;
-            err[l] += e;
+            err[l] += e + lo;
             k[l] += LANES as f64;
         }
     }
-    let mut total = Dd::ZERO;
-    for l in 0..LANES {
-        total = total + Dd::new(sum[l], err[l]);
-    }
+    let mut total = combine(&sum, &err);
     for k in first + blocks * LANES as u64..=last {
-        total = total.add_f64(term(k as f64));
+        let (hi, lo) = term(k as f64);
+        total = total + Dd { hi, lo };
     }
     total
+}
+
+/// Lane sums and their error lanes combined in lane order (the fixed order of
+/// every kernel's final reduction).
+pub fn combine(sum: &[f64], err: &[f64]) -> Dd {
+    sum.iter()
+        .zip(err)
+        .fold(Dd::ZERO, |total, (&s, &e)| total + Dd::new(s, e))
+}
+
+/// `(q, r)`: q = fl(1/x) and its remainder r = 1 − q·x, exact (one FMA), so
+/// 1/x = q + q·r to about 2⁻¹⁰⁴ relative.
+#[inline(always)]
+pub fn recip_exact(x: f64) -> (f64, f64) {
+    let q = 1.0 / x;
+    (q, (-q).mul_add(x, 1.0))
 }
 
 /// Sixteen compensated accumulators side by side, for kernels whose terms do not
@@ -68,11 +100,92 @@ impl Lanes {
 
     /// The sum of all lanes, combined in lane order.
     pub fn total(&self) -> Dd {
-        let mut total = Dd::ZERO;
-        for l in 0..LANES {
-            total = total + Dd::new(self.sum[l], self.err[l]);
+        combine(&self.sum, &self.err)
+    }
+}
+
+/// Lanes of [`Reciprocals`]: four AVX-512 registers of eight.
+const RECIP_LANES: usize = 32;
+
+/// Σ 1/x over exact positive values x, each quotient's remainder kept in the
+/// error lanes (double-double accuracy). On AVX-512 the quotients come from
+/// [`avx512::recip`] (no division) and the lanes are Fast2Sum accumulators, so
+/// values must reach each lane in non-decreasing order; [`Reciprocals::add_offsets`]
+/// with ascending offsets and ascending bases from call to call guarantees that.
+#[derive(Clone, Debug)]
+pub struct Reciprocals {
+    sum: [f64; RECIP_LANES],
+    err: [f64; RECIP_LANES],
+}
+
+impl Default for Reciprocals {
+    fn default() -> Reciprocals {
+        Reciprocals {
+            sum: [0.0; RECIP_LANES],
+            err: [0.0; RECIP_LANES],
         }
-        total
+    }
+}
+
+impl Reciprocals {
+    /// All lanes zero.
+    pub fn new() -> Reciprocals {
+        Reciprocals::default()
+    }
+
+    /// Adds 1/(base + o) for every offset o (base + o exact, positive, ascending).
+    pub fn add_offsets(&mut self, base: f64, offsets: &[f64]) {
+        let mut batches = offsets.chunks_exact(RECIP_LANES);
+        #[cfg(target_arch = "x86_64")]
+        if avx512::available() {
+            // SAFETY: the CPU has AVX-512F.
+            unsafe { self.add_batches_avx512(base, &mut batches) };
+        }
+        for batch in &mut batches {
+            self.add_batch(base, batch);
+        }
+        self.add_batch(base, batches.remainder());
+    }
+
+    /// The portable loop: up to [`RECIP_LANES`] values, one per lane, by division.
+    #[inline(always)]
+    fn add_batch(&mut self, base: f64, offsets: &[f64]) {
+        for (l, &o) in offsets.iter().enumerate() {
+            let (q, r) = recip_exact(base + o);
+            let (s, e) = two_sum(self.sum[l], q);
+            self.sum[l] = s;
+            self.err[l] += e;
+            self.err[l] = q.mul_add(r, self.err[l]);
+        }
+    }
+
+    /// Every full batch of `batches`, four registers of eight lanes at a time.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn add_batches_avx512(&mut self, base: f64, batches: &mut std::slice::ChunksExact<'_, f64>) {
+        use std::arch::x86_64::*;
+        let (sums, _) = self.sum.as_chunks_mut::<8>();
+        let (errs, _) = self.err.as_chunks_mut::<8>();
+        let mut acc: [avx512::Acc; 4] =
+            std::array::from_fn(|v| avx512::Acc::load(&sums[v], &errs[v]));
+        let base = _mm512_set1_pd(base);
+        for batch in batches {
+            let (offsets, _) = batch.as_chunks::<8>();
+            for (acc, o) in acc.iter_mut().zip(offsets) {
+                // SAFETY: `o` holds eight f64 values.
+                let x = _mm512_add_pd(base, unsafe { _mm512_loadu_pd(o.as_ptr()) });
+                let (q, r) = avx512::recip(x);
+                acc.add(q, q, r);
+            }
+        }
+        for (v, acc) in acc.into_iter().enumerate() {
+            acc.store(&mut sums[v], &mut errs[v]);
+        }
+    }
+
+    /// The sum of all lanes, combined in lane order.
+    pub fn total(&self) -> Dd {
+        combine(&self.sum, &self.err)
     }
 }
 
@@ -104,6 +217,40 @@ mod tests {
             Dd::new(Lanes::WIDTH as f64, 5.0 * 2f64.powi(-60))
         );
         assert_eq!(lanes.total().hi, expected);
+    }
+
+    #[test]
+    fn reciprocals_keep_every_quotients_remainder() {
+        // Σ 1/(10⁸ + o) over ragged slices, against the same sum in double-double.
+        let offsets: Vec<f64> = (0..1000).map(|o| (3 * o) as f64).collect();
+        for len in [0, 1, 31, 32, 33, 1000] {
+            let mut lanes = Reciprocals::new();
+            let mut exact = Dd::ZERO;
+            for base in [1e8, 2e8] {
+                lanes.add_offsets(base, &offsets[..len]);
+                for &o in &offsets[..len] {
+                    exact = exact + Dd::from(base + o).recip();
+                }
+            }
+            let error = (lanes.total() - exact).to_f64().abs();
+            assert!(error <= 1e-30 * exact.hi.max(1e-300), "{len}: {error:e}");
+        }
+    }
+
+    #[test]
+    fn dd_terms_join_the_error_lanes() {
+        // hi = 1 for every k, lo = 2⁻⁶⁰: the lo parts alone are below every ulp.
+        let s = sum_terms_dd(1, 100, |_| (1.0, 2f64.powi(-60)));
+        assert_eq!(s, Dd::new(100.0, 100.0 * 2f64.powi(-60)));
+    }
+
+    #[test]
+    fn recip_exact_remainder() {
+        for x in [3.0, 7.0, 1e17 + 2.0, 0.1, 123456789.0] {
+            let (q, r) = recip_exact(x);
+            let back = Dd::from(x) * Dd::new(q, q * r) - Dd::from(1.0);
+            assert!(back.to_f64().abs() < 1e-31, "{x}: {back:?}");
+        }
     }
 
     #[test]

@@ -1,8 +1,17 @@
-//! The Basel series S(N) = Σ_{k=1..N} 1/k², which tends to π²/6.
-//! The model plugin: a series in a few lines, with its exact value in closed form.
+//! The Basel series S(N) = Σ_{k=1..N} 1/k², which tends to π²/6, with its exact
+//! value in closed form.
+//!
+//! Every term is summed with its rounding error, so the result is the double
+//! nearest the exact partial sum. The portable kernel takes each 1/k² as a
+//! quotient and its FMA remainder (1/(p + pₑ) with k² = p + pₑ exactly). On
+//! AVX-512 the terms from 2²⁴ on go in pairs through [`pairs`] instead, which
+//! needs no division at all (see there).
 
-use gearbox_core::sum::sum_terms;
+use gearbox_core::sum::{recip_exact, sum_terms_dd};
 use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};
+
+#[cfg(target_arch = "x86_64")]
+mod pairs;
 
 /// Σ 1/k² for k = 1..=n.
 pub struct Basel {
@@ -45,6 +54,21 @@ fn trigamma(x: u64) -> Dd {
     head + tail
 }
 
+/// 1/k² as `hi + lo`, to about 2⁻¹⁰⁴ relative: k² = p + pₑ exactly (FMA), q = fl(1/p)
+/// with remainder r = 1 − q·p, and 1/(p + pₑ) = q + q·(r − q·pₑ) + O(q·2⁻¹⁰⁴).
+#[inline(always)]
+fn inverse_square(k: f64) -> (f64, f64) {
+    let p = k * k;
+    let pe = k.mul_add(k, -p);
+    let (q, r) = recip_exact(p);
+    (q, q * (-q).mul_add(pe, r))
+}
+
+/// Σ 1/k² over `first..=last`, term by term with each quotient's remainder.
+fn per_term(first: u64, last: u64) -> Dd {
+    sum_terms_dd(first, last, inverse_square)
+}
+
 impl Workload for Basel {
     const NAME: &'static str = "basel";
     const ABOUT: &'static str = "Basel series: sum of 1/k^2 for k = 1..=N (tends to pi^2/6)";
@@ -80,8 +104,39 @@ impl Series for Basel {
     }
 
     fn partial_sum(&self, first: u64, last: u64) -> Dd {
-        sum_terms(first, last, |k| 1.0 / (k * k))
+        #[cfg(target_arch = "x86_64")]
+        if let Some(sum) = pairs::partial_sum(first, last) {
+            return sum;
+        }
+        per_term(first, last)
     }
 }
 
 gearbox_core::export_series!(Basel);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_kernels_agree_to_double_double_accuracy() {
+        // Ranges across 2²⁴ (where the pairs start), ragged at both ends.
+        let start = 1u64 << 24;
+        for (first, last) in [
+            (1, 100),
+            (start - 100, start + 1000),
+            (start + 3, start + 3 + 64 * 50),
+            (1_000_000_001, 1_000_262_144),
+        ] {
+            let basel = Basel { n: last };
+            let fast = basel.partial_sum(first, last);
+            let plain = per_term(first, last);
+            // Both carry the error lanes in plain f64 adds: about 2⁻⁹⁰ relative apart.
+            let error = ((fast - plain).to_f64() / plain.hi).abs();
+            assert!(
+                error < 2f64.powi(-85),
+                "{first}..={last}: {fast:?} vs {plain:?}"
+            );
+        }
+    }
+}

@@ -6,14 +6,15 @@
 //! block of its last four digits s, k = P·10⁴ + s. For each automaton state the
 //! admissible four-digit blocks are precomputed as a sorted table of f64 offsets,
 //! so for each admissible prefix the kernel sums 1/(P·10⁴ + s) over one table
-//! (a subslice at the ragged ends of the range) in a vectorised, compensated
-//! loop. Prefixes are enumerated digit by digit, and every prefix that already
+//! (a subslice at the ragged ends of the range) in a vectorised loop
+//! ([`Reciprocals`]) that keeps every quotient's remainder: the sum is the double
+//! nearest the exact one. Prefixes are enumerated digit by digit, and every prefix that already
 //! contains S is skipped with all its extensions (e.g. 9·10¹¹ … 10¹² − 1 at once).
 //!
 //! The GPU kernel follows the automaton over each k's digits instead (at most
 //! 20 steps per term).
 
-use gearbox_core::sum::Lanes;
+use gearbox_core::sum::{Reciprocals, recip_exact};
 use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};
 
 /// Digits in the blocks of the CPU kernel's tables.
@@ -184,22 +185,6 @@ impl Kempner {
     }
 }
 
-/// Adds 1/(base + o) for every offset o to `lanes`, a batch of lanes at a time.
-#[inline(always)]
-fn add_reciprocals(lanes: &mut Lanes, base: f64, offsets: &[f64]) {
-    let mut batches = offsets.chunks_exact(Lanes::WIDTH);
-    for batch in &mut batches {
-        let terms: [f64; Lanes::WIDTH] = std::array::from_fn(|l| 1.0 / (base + batch[l]));
-        lanes.add(&terms);
-    }
-    let rest = batches.remainder();
-    let mut terms = [0.0; Lanes::WIDTH];
-    for (t, &o) in terms.iter_mut().zip(rest) {
-        *t = 1.0 / (base + o);
-    }
-    lanes.add(&terms[..rest.len()]);
-}
-
 impl Workload for Kempner {
     const NAME: &'static str = "kempner";
     const ABOUT: &'static str =
@@ -236,7 +221,8 @@ impl Series for Kempner {
         let mut small = Dd::ZERO;
         for k in first..=last.min(BLOCK - 1) {
             if self.automaton.run(k) != self.automaton.dead {
-                small = small.add_f64(1.0 / k as f64);
+                let (q, r) = recip_exact(k as f64);
+                small = small + Dd { hi: q, lo: q * r };
             }
         }
         let lo = first.max(BLOCK);
@@ -245,7 +231,7 @@ impl Series for Kempner {
         }
         let (p_lo, s_lo) = (lo / BLOCK, (lo % BLOCK) as f64);
         let (p_hi, s_hi) = (last / BLOCK, (last % BLOCK) as f64);
-        let mut lanes = Lanes::new();
+        let mut lanes = Reciprocals::new();
         self.for_each_prefix(p_lo, p_hi, &mut |p, state| {
             let table = &self.blocks[state as usize];
             let start = if p == p_lo {
@@ -258,7 +244,7 @@ impl Series for Kempner {
             } else {
                 table.len()
             };
-            add_reciprocals(&mut lanes, (p * BLOCK) as f64, &table[start..end]);
+            lanes.add_offsets((p * BLOCK) as f64, &table[start..end]);
         });
         lanes.total() + small
     }

@@ -1,13 +1,21 @@
 //! The trigonometric series T(N) = Σ_{k=1..N} cos(k)/k, which tends to −ln(2 sin ½).
 //!
-//! CPU kernel: the indices go in blocks of [`BLOCK`]; for a block starting at b,
-//! `gearbox_core::math::sin_cos(b)` (≤ 1 ulp) gives sin b and cos b, and every
-//! other term follows from the angle-addition formula
+//! CPU kernel, within 1 ulp of T(N): the terms below [`EXACT_BELOW`] carry most
+//! of the sum's rounding error (it falls like 1/k), so they are summed in
+//! double-double, e^{ik} by the recurrence e^{i(k+1)} = e^{ik}·e^i
+//! ([`exact_terms`]). From there the indices go in blocks of [`BLOCK`]; for a
+//! block starting at b, `gearbox_core::math::sin_cos(b)` (≤ 1 ulp) gives sin b
+//! and cos b, and every other term follows from the angle-addition formula
 //! cos(b + j) = cos b · cos j − sin b · sin j with cos j, sin j tabulated (rounded
-//! from double-double values): an FMA, a product and a division per term, batched
-//! into the compensated lanes of `gearbox_core::sum::Lanes`.
+//! from double-double values): an FMA, a product and a reciprocal per term (on
+//! AVX-512 from `vrcp14pd` and FMA steps, [`blocks`]; else a division), batched
+//! into compensated lanes. Each of those terms is off by about 2 ulp of itself
+//! at most, in no fixed direction, so they add up to about 2⁻⁵³·(3·2¹⁴)^(−½),
+//! under 0.1 ulp of the result.
 //!
-//! GPU kernel: `cos_f64` from the shared WGSL library, term by term.
+//! GPU kernel: below [`EXACT_BELOW`] double-double terms from tables of e^{ij}
+//! and e^{i·128m} (generated here), above `cos_f64` from the shared WGSL library,
+//! term by term.
 //!
 //! Exact value: with z = e^i and M = N + 1,
 //! T(N) = −ln(2 sin ½) − Re Σ_{k≥M} z^k/k, and the tail has the asymptotic expansion
@@ -15,11 +23,17 @@
 //! summed in double-double (for N < 10⁴ the sum itself is taken in double-double).
 
 use gearbox_core::math::{sin_cos, sin_cos_dd};
-use gearbox_core::sum::Lanes;
+use gearbox_core::sum::{Lanes, recip_exact};
 use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};
 
-/// Indices per block sharing one sin_cos call.
-const BLOCK: usize = 128;
+#[cfg(target_arch = "x86_64")]
+mod blocks;
+
+/// Indices per block sharing one sin_cos call (the tables fill 24 KiB of L1).
+const BLOCK: usize = 1024;
+
+/// Below this index the kernel sums the terms in double-double.
+const EXACT_BELOW: u64 = 1 << 14;
 
 /// −ln(2 sin ½), the limit of the series, in double-double.
 const LIMIT: Dd = Dd {
@@ -41,12 +55,12 @@ const EXACT_UP_TO: u64 = 1 << 42;
 /// T(N) = Σ cos(k)/k for k = 1..=n.
 pub struct Trig {
     n: u64,
-    /// cos j for j < BLOCK, correctly rounded, in batches of the lane width.
-    cos_j: [[f64; Lanes::WIDTH]; BLOCK / Lanes::WIDTH],
+    /// cos j for j < BLOCK, correctly rounded.
+    cos_j: Vec<f64>,
     /// sin j for j < BLOCK, likewise.
-    sin_j: [[f64; Lanes::WIDTH]; BLOCK / Lanes::WIDTH],
-    /// j for j < BLOCK as f64, likewise.
-    j: [[f64; Lanes::WIDTH]; BLOCK / Lanes::WIDTH],
+    sin_j: Vec<f64>,
+    /// j for j < BLOCK as f64.
+    j: Vec<f64>,
 }
 
 /// A complex number with double-double parts.
@@ -132,12 +146,24 @@ fn tail(m: u64) -> Dd {
     Complex::cis(m as f64).mul(series).re
 }
 
+/// Σ cos(k)/k over `first..=last` in double-double: e^{ik} from sin_cos_dd(first),
+/// then by the recurrence e^{i(k+1)} = e^{ik}·e^i (error about (last − first)·2⁻¹⁰⁴).
+fn exact_terms(first: u64, last: u64) -> Dd {
+    let step = Complex::cis(1.0);
+    let mut z = Complex::cis(first as f64);
+    let mut sum = Dd::ZERO;
+    for k in first..=last {
+        let (q, r) = recip_exact(k as f64);
+        sum = sum + z.re * Dd { hi: q, lo: q * r };
+        z = z.mul(step);
+    }
+    sum
+}
+
 /// T(n) in double-double: the terms themselves for small n, else the limit minus the tail.
 fn exact_sum(n: u64) -> Dd {
     if n < DIRECT_BELOW {
-        (1..=n).fold(Dd::ZERO, |s, k| {
-            s + sin_cos_dd(k as f64).1 / Dd::from(k as f64)
-        })
+        exact_terms(1, n)
     } else {
         LIMIT - tail(n + 1)
     }
@@ -158,18 +184,20 @@ impl Workload for Trig {
     }
 
     fn from_params(params: &Params) -> anyhow::Result<Self> {
-        let mut cos_j = [[0.0; Lanes::WIDTH]; BLOCK / Lanes::WIDTH];
-        let (mut sin_j, mut j_f64) = (cos_j, cos_j);
-        for j in 0..BLOCK {
-            let (s, c) = sin_cos_dd(j as f64);
-            let (g, l) = (j / Lanes::WIDTH, j % Lanes::WIDTH);
-            (sin_j[g][l], cos_j[g][l], j_f64[g][l]) = (s.to_f64(), c.to_f64(), j as f64);
+        // e^{ij} by the recurrence, as in exact_terms (error below 2⁻⁹⁴).
+        let step = Complex::cis(1.0);
+        let mut z = Complex::cis(0.0);
+        let (mut cos_j, mut sin_j) = (Vec::with_capacity(BLOCK), Vec::with_capacity(BLOCK));
+        for _ in 0..BLOCK {
+            cos_j.push(z.re.to_f64());
+            sin_j.push(z.im.to_f64());
+            z = z.mul(step);
         }
         Ok(Trig {
             n: params.integer("n")?,
             cos_j,
             sin_j,
-            j: j_f64,
+            j: (0..BLOCK).map(|j| j as f64).collect(),
         })
     }
 
@@ -178,8 +206,32 @@ impl Workload for Trig {
         (self.n <= EXACT_UP_TO).then(|| exact_sum(self.n).to_f64())
     }
 
+    /// `shaders/trig.wgsl` after its tables: e^{ij} and e^{i·128m} for j, m < 128 in
+    /// double-double, by the recurrence of [`exact_terms`].
     fn wgsl(&self) -> Option<String> {
-        Some(include_str!("../../../shaders/trig.wgsl").into())
+        const SIDE: usize = 128;
+        debug_assert_eq!((SIDE * SIDE) as u64, EXACT_BELOW);
+        let table = |name: &str, step: f64| {
+            let step = Complex::cis(step);
+            let mut z = Complex::cis(0.0);
+            let entries: Vec<String> = (0..SIDE)
+                .map(|_| {
+                    let [a, b, c, d] = [z.re.hi, z.re.lo, z.im.hi, z.im.lo];
+                    z = z.mul(step);
+                    format!("vec4<f64>({a:?}lf, {b:?}lf, {c:?}lf, {d:?}lf)")
+                })
+                .collect();
+            format!(
+                "var<private> {name}: array<vec4<f64>, {SIDE}> = array<vec4<f64>, {SIDE}>({});\n",
+                entries.join(", ")
+            )
+        };
+        Some(format!(
+            "const TRIG_EXACT_BELOW: u64 = {EXACT_BELOW}lu;\n{}{}{}",
+            table("trig_small", 1.0),
+            table("trig_big", SIDE as f64),
+            include_str!("../../../shaders/trig.wgsl")
+        ))
     }
 }
 
@@ -189,17 +241,25 @@ impl Series for Trig {
     }
 
     fn partial_sum(&self, first: u64, last: u64) -> Dd {
-        let mut lanes = Lanes::new();
-        let count = last - first + 1;
+        let exact_end = last.min(EXACT_BELOW - 1);
+        let head = if first <= exact_end {
+            exact_terms(first, exact_end)
+        } else {
+            Dd::ZERO
+        };
+        let start = first.max(EXACT_BELOW);
+        if start > last {
+            return head;
+        }
+        let count = last - start + 1;
         let full = count / BLOCK as u64;
-        for i in 0..full {
-            self.add_block(&mut lanes, first + i * BLOCK as u64, BLOCK);
-        }
+        let body = self.full_blocks(start, full);
         let rest = (count % BLOCK as u64) as usize;
+        let mut lanes = Lanes::new();
         if rest > 0 {
-            self.add_block(&mut lanes, first + full * BLOCK as u64, rest);
+            self.add_block(&mut lanes, start + full * BLOCK as u64, rest);
         }
-        lanes.total()
+        head + body + lanes.total()
     }
 
     /// Σ|cos k|/k: the first 2¹⁶ terms summed, then (2/π)·ln(N/2¹⁶) for the rest
@@ -220,15 +280,40 @@ impl Series for Trig {
 }
 
 impl Trig {
+    /// Σ cos(k)/k over `blocks` whole blocks from `start`: AVX-512 where the CPU
+    /// has it, else [`Trig::add_block`] block by block.
+    fn full_blocks(&self, start: u64, blocks: u64) -> Dd {
+        #[cfg(target_arch = "x86_64")]
+        if gearbox_core::sum::avx512::available() {
+            // SAFETY: the CPU has AVX-512F.
+            return unsafe { blocks::sum(self, start, blocks) };
+        }
+        self.portable_blocks(start, blocks)
+    }
+
+    /// [`Trig::full_blocks`] without AVX-512: a division per term.
+    fn portable_blocks(&self, start: u64, blocks: u64) -> Dd {
+        let mut lanes = Lanes::new();
+        for i in 0..blocks {
+            self.add_block(&mut lanes, start + i * BLOCK as u64, BLOCK);
+        }
+        lanes.total()
+    }
+
     /// Adds cos(k)/k for k in `base..base + len` (len ≤ BLOCK) to `lanes`.
     #[inline(always)]
     fn add_block(&self, lanes: &mut Lanes, base: u64, len: usize) {
         let b = base as f64;
         let (sb, cb) = sin_cos(b);
-        let batches = self.cos_j.iter().zip(&self.sin_j).zip(&self.j);
-        for (g, ((cos_j, sin_j), j)) in batches.enumerate().take(len.div_ceil(Lanes::WIDTH)) {
-            let terms: [f64; Lanes::WIDTH] =
-                std::array::from_fn(|l| cb.mul_add(cos_j[l], -(sb * sin_j[l])) / (b + j[l]));
+        let (cos_j, sin_j) = (
+            self.cos_j.as_chunks::<{ Lanes::WIDTH }>().0,
+            self.sin_j.as_chunks::<{ Lanes::WIDTH }>().0,
+        );
+        let j = self.j.as_chunks::<{ Lanes::WIDTH }>().0;
+        for g in 0..len.div_ceil(Lanes::WIDTH) {
+            let terms: [f64; Lanes::WIDTH] = std::array::from_fn(|l| {
+                cb.mul_add(cos_j[g][l], -(sb * sin_j[g][l])) / (b + j[g][l])
+            });
             lanes.add(&terms[..(len - g * Lanes::WIDTH).min(Lanes::WIDTH)]);
         }
     }
@@ -267,6 +352,21 @@ mod tests {
                 "{first}..={last}: {got:?} vs {want:?}"
             );
         }
+    }
+
+    #[test]
+    fn blocks_match_double_double_terms() {
+        // Whole blocks (AVX-512 or portable) and a ragged rest, past EXACT_BELOW.
+        let w =
+            Trig::from_params(&Params::resolve(&Trig::params(), [("n", "1e6")]).unwrap()).unwrap();
+        let (first, last) = (EXACT_BELOW + 5, EXACT_BELOW + 5 + 3 * BLOCK as u64 + 100);
+        let got = w.partial_sum(first, last);
+        let want = exact_terms(first, last);
+        // Each term within a few ulp of itself (≤ 2⁻⁵⁰/k): far below this.
+        assert!((got - want).to_f64().abs() < 1e-18, "{got:?} vs {want:?}");
+        let portable =
+            w.portable_blocks(first, 3) - exact_terms(first, first + 3 * BLOCK as u64 - 1);
+        assert!(portable.to_f64().abs() < 1e-18, "{portable:?}");
     }
 
     #[test]
