@@ -39,6 +39,39 @@ fn dd_add(a: vec2<f64>, b: vec2<f64>) -> vec2<f64> {
     return vec2<f64>(hi2, (lo + t.y) - (hi2 - hi));
 }
 
+// a = hi + lo with hi holding the top 26 bits (Veltkamp's split), every step
+// through fp_barrier so that no reassociation folds it away.
+fn dd_split(a: f64) -> vec2<f64> {
+    let t = fp_barrier(134217729.0lf * a);
+    let hi = fp_barrier(t - fp_barrier(t - a));
+    return vec2<f64>(hi, a - hi);
+}
+
+// a * b = p + e exactly (Dekker's product: exact whether or not the driver fuses
+// fma, which lavapipe does not).
+fn two_prod(a: f64, b: f64) -> vec2<f64> {
+    let p = fp_barrier(a * b);
+    let x = dd_split(a);
+    let y = dd_split(b);
+    return vec2<f64>(p, (((x.x * y.x - p) + x.x * y.y) + x.y * y.x) + x.y * y.y);
+}
+
+// a * b, both double-double.
+fn dd_mul(a: vec2<f64>, b: vec2<f64>) -> vec2<f64> {
+    let p = two_prod(a.x, b.x);
+    let e = p.y + (a.x * b.y + a.y * b.x);
+    let hi = fp_barrier(p.x + e);
+    return vec2<f64>(hi, e - (hi - p.x));
+}
+
+// a / x for a double-double a and an f64 x: the rounded quotient q and, as the low
+// part, the remainder (a − q·x, exact by two_prod) divided by x.
+fn dd_div_f64(a: vec2<f64>, x: f64) -> vec2<f64> {
+    let q = fp_barrier(a.x / x);
+    let p = two_prod(q, x);
+    return vec2<f64>(q, (((a.x - p.x) - p.y) + a.y) / x);
+}
+
 // k as the nearest f64 (exact up to 2^53). Both u32 halves convert exactly and the
 // high one scaled by 2^32 stays exact, so the only rounding is in the final sum;
 // this does not rely on the driver's u64 -> f64 conversion.

@@ -1,5 +1,5 @@
 // Kempner series on the GPU: Σ 1/k over one invocation's sub-range, skipping every k
-// whose decimal digits contain the exclusion string. The plugin prepends
+// whose decimal digits contain the exclusion string; each 1/k with its remainder. The plugin prepends
 // KEMPNER_DEAD and kempner_delta, the automaton of the *reversed* string, so the
 // digits can be read least significant first (at most 20 steps per k).
 fn series_partial(first: u64, last: u64) -> SeriesPartial {
@@ -15,7 +15,7 @@ fn series_partial(first: u64, last: u64) -> SeriesPartial {
             m = m / 10lu;
         }
         if state != KEMPNER_DEAD {
-            acc = dd_add_f64(acc, 1.0lf / index_f64(k));
+            acc = dd_add(acc, dd_div_f64(vec2<f64>(1.0lf, 0.0lf), index_f64(k)));
         }
         k = k + 1lu;
     }

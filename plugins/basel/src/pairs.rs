@@ -31,7 +31,7 @@ pub fn partial_sum(first: u64, last: u64) -> Option<Dd> {
     if blocks == 0 || !avx512::available() {
         return None;
     }
-    let end = start + blocks * BLOCK;
+    let end = start.checked_add(blocks * BLOCK)?;
     let head = if first < start {
         per_term(first, start - 1)
     } else {
