@@ -20,7 +20,7 @@ use gearbox_core::plan::SlabPlan;
 use crate::npy::{self, Dtype};
 
 /// Slabs read ahead of the oldest slab the backend still holds.
-pub const AHEAD: u64 = 12;
+pub const AHEAD: u64 = 8;
 
 /// Slabs beyond the one being mapped in that the kernel is asked to read from disk.
 const DISK_AHEAD: u64 = 4;

@@ -5,6 +5,7 @@
 //! buffers take turns, so the next batch is uploaded and the last one read back
 //! and delivered while the GPU computes.
 
+use std::sync::mpsc;
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
@@ -18,7 +19,7 @@ use crate::{Wgpu, storage_entry, timer, uniform_entry};
 const WORKGROUP: u32 = 256;
 /// Most bytes of device memory the fields of one batch take together (two
 /// batches are in flight; on a software adapter this is host memory).
-const BATCH_BYTES: u64 = 32 << 20;
+const BATCH_BYTES: u64 = 16 << 20;
 
 /// Buffer sets taking turns: one computing while the other is filled and read back.
 const SETS: usize = 2;
@@ -237,29 +238,50 @@ pub fn run(
         pipeline: &pipeline,
         field_bytes,
     };
-    let mut generated: Vec<f64> = Vec::new();
-    let mut in_flight = None;
-    for (i, slabs) in batches.iter().enumerate() {
-        control.check()?;
-        let set = &buffers.sets[i % SETS];
-        let submitted = match in_flight.take() {
-            Some(submitted) => submitted,
-            None => batch.submit(set, &bind_groups[i % SETS], slabs, &mut generated, control)?,
-        };
-        // The next batch goes up while the GPU computes this one.
-        if let Some(next) = batches.get(i + 1) {
-            let j = (i + 1) % SETS;
-            in_flight = Some(batch.submit(
-                &buffers.sets[j],
-                &bind_groups[j],
-                next,
-                &mut generated,
-                control,
-            )?);
+    let sets = &buffers.sets;
+    std::thread::scope(|scope| {
+        // Sets whose last batch has been delivered, and batches to deliver.
+        let (free, free_sets) = mpsc::channel::<usize>();
+        let (to_deliver, submitted) = mpsc::channel();
+        for set in 0..SETS {
+            let _ = free.send(set);
         }
-        batch.finish(set, submitted, slabs, control)?;
-    }
-    Ok(())
+        let batch = &batch;
+        // Read-back and delivery (writing the outputs) on a thread of their own,
+        // so they overlap the upload and the compute of the next batch even where
+        // the driver computes inside `submit` (lavapipe).
+        let delivery = scope.spawn(move || -> anyhow::Result<()> {
+            for (set, slabs, at) in submitted {
+                batch.finish(&sets[set], at, &slabs, control)?;
+                let _ = free.send(set);
+            }
+            Ok(())
+        });
+        let mut generated: Vec<f64> = Vec::new();
+        let submitting = (|| {
+            for slabs in batches {
+                control.check()?;
+                // None when delivery failed: its error is reported below.
+                let Ok(set) = free_sets.recv() else {
+                    return Ok(());
+                };
+                let at = batch.submit(
+                    &sets[set],
+                    &bind_groups[set],
+                    &slabs,
+                    &mut generated,
+                    control,
+                )?;
+                let _ = to_deliver.send((set, slabs, at));
+            }
+            Ok::<_, anyhow::Error>(())
+        })();
+        drop(to_deliver);
+        let delivered = delivery
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the delivery thread panicked")));
+        submitting.and(delivered)
+    })
 }
 
 /// What every batch of one job shares.
