@@ -22,8 +22,9 @@ use crate::npy::{self, Dtype};
 /// Slabs read ahead of the oldest slab the backend still holds.
 pub const AHEAD: u64 = 8;
 
-/// Slabs beyond the one being mapped in that the kernel is asked to read from disk.
-const DISK_AHEAD: u64 = 4;
+/// Bytes of each file beyond the slab being mapped in that the kernel is asked to
+/// read from disk, in requests of at least half this.
+const DISK_AHEAD: u64 = 64 << 20;
 
 /// A read-only memory map of a whole `.npy` file.
 struct Mapped {
@@ -216,12 +217,6 @@ impl<'a> Inputs<'a> {
     /// Reads slab `slab` in: its pages mapped, converted fields converted.
     fn read_slab(&self, slab: u64) -> Vec<Vec<f64>> {
         let elements = self.elements(slab);
-        let ahead = slab + DISK_AHEAD;
-        for m in self.files_iter() {
-            if ahead < self.plan.len() {
-                let _ = m.advise(m.bytes(&self.elements(ahead)), libc::MADV_WILLNEED);
-            }
-        }
         self.fields
             .iter()
             .map(|f| match f {
@@ -245,10 +240,9 @@ impl<'a> Inputs<'a> {
         if !self.from_files() {
             return;
         }
-        for m in self.files_iter() {
-            let first = 0..self.elements(DISK_AHEAD.min(self.plan.len() - 1)).end;
-            let _ = m.advise(m.bytes(&first), libc::MADV_WILLNEED);
-        }
+        let end = self.elements(self.plan.len() - 1).end;
+        let ahead = DISK_AHEAD / 8;
+        let mut asked_below = 0;
         loop {
             let slab = {
                 let mut w = self.lock();
@@ -264,6 +258,14 @@ impl<'a> Inputs<'a> {
                 w.read_below
             };
             let start = Instant::now();
+            let from = self.elements(slab).start;
+            if asked_below < (from + ahead / 2).min(end) {
+                let ask = asked_below..(from + ahead).min(end);
+                for m in self.files_iter() {
+                    let _ = m.advise(m.bytes(&ask), libc::MADV_WILLNEED);
+                }
+                asked_below = ask.end;
+            }
             let converted = self.read_slab(slab);
             self.read_nanos
                 .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
