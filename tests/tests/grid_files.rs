@@ -3,13 +3,10 @@
 //! nothing left by a killed run, no mix from concurrent runs, no change from a
 //! failed one, stale temporaries removed.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{gearbox, stderr};
 use gearbox_host::grid::{GridOutcome, GridRequest};
 use gearbox_host::kit::{self, ScratchDir};
 
@@ -260,16 +257,12 @@ fn shape_of(path: &Path) -> String {
 }
 
 fn write_old_set(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let out = gearbox(&[
-        "run",
-        "velocity",
-        "--grid",
-        "4x5x6",
-        "--quiet",
-        "--output",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = wait(spawn_run("4x5x6", dir), 30);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     snapshot(dir)
 }
 

@@ -371,8 +371,7 @@ impl Batch<'_> {
     ) -> anyhow::Result<()> {
         let outputs_bytes = self.job.n_outputs as u64 * self.field_bytes;
         let mapped = outputs_bytes + timer::BYTES;
-        let delivered = self
-            .gpu
+        self.gpu
             .read_back_after(Some(index), &set.staging, mapped, |view| {
                 control.record_phase("compute", submitted.elapsed().as_secs_f64());
                 let (outputs, stamps) = view.split_at(outputs_bytes as usize);
@@ -382,8 +381,7 @@ impl Batch<'_> {
                     deliver(self.job, outputs, self.field_bytes, slabs.clone(), control);
                 control.record_phase("transfer", transfer.elapsed().as_secs_f64());
                 delivered
-            })?;
-        delivered
+            })?
     }
 }
 
