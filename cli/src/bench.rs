@@ -27,8 +27,9 @@ fn work(instance: &Instance<'_>) -> anyhow::Result<(f64, &'static str)> {
 
 /// How much of a grid run's file I/O the pipeline hid behind the compute, from
 /// the median phases: reading runs ahead in the background ("read"; "read wait"
-/// is what the compute waited for it), writes go out as slabs finish ("write"),
-/// and "sync" is what was left to flush at the end.
+/// is what the compute waited for it), a writer thread writes slabs as they
+/// finish ("write"; "write wait" is the workers' time handing them over), and
+/// "sync" is what was left to flush at the end.
 fn overlap(phases: &[(String, Summary)]) -> Option<String> {
     let median = |name: &str| {
         phases
@@ -48,9 +49,11 @@ fn overlap(phases: &[(String, Summary)]) -> Option<String> {
             hidden * 100.0
         ));
     }
-    if let (Some(write), Some(sync)) = (median("write"), median("sync")) {
+    if let (Some(write), Some(waited), Some(sync)) =
+        (median("write"), median("write wait"), median("sync"))
+    {
         parts.push(format!(
-            "writing {write:.3} s in the workers, {sync:.3} s left to flush at the end"
+            "writing {write:.3} s in the background (workers handed slabs over in {waited:.3} s), {sync:.3} s left to flush at the end"
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))

@@ -4,7 +4,6 @@
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -19,6 +18,7 @@ use crate::backend::{HostControl, Interrupted, Monitor, OpenBackend, Phase};
 use crate::inputs::{AHEAD, Inputs};
 use crate::instance::Instance;
 use crate::npy::{self, NpyWriter};
+use crate::writer::SlabWriter;
 
 /// Elements per canonical slab (rounded to whole outer rows).
 pub const SLAB_ELEMENTS: u64 = 1 << 18;
@@ -188,9 +188,7 @@ struct Delivery {
     plan: SlabPlan,
     sums: Mutex<OrderedSums>,
     samples: Vec<(u64, Mutex<Vec<f64>>)>,
-    writers: Vec<NpyWriter>,
-    /// Nanoseconds spent writing output files, summed over threads.
-    write_nanos: AtomicU64,
+    writer: Option<SlabWriter>,
     kept: Vec<KeptField>,
 }
 
@@ -315,13 +313,9 @@ extern "C" fn deliver(
                     outputs.iter().map(|o| o[at]).collect();
             }
         }
-        let start = Instant::now();
-        for (writer, values) in d.writers.iter().zip(&outputs) {
-            writer.write_at(offset, values)?;
-            writer.start_writeback(offset, expected as u64);
+        if let Some(writer) = &d.writer {
+            writer.submit(offset, &outputs)?;
         }
-        d.write_nanos
-            .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
         let mut all = d.sums.lock().unwrap_or_else(|p| p.into_inner());
         if !all.add(slab, sums) {
             bail!("backend delivered slab {slab} twice");
@@ -449,16 +443,17 @@ impl OpenBackend {
                     (owned_axes.iter().map(Vec::as_slice).collect(), None)
                 }
             };
-        let writers = match &request.output_dir {
+        let writer = match &request.output_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("{}: cannot create", dir.display()))?;
-                npy_paths(dir, &layout.outputs)
+                let files = npy_paths(dir, &layout.outputs)
                     .iter()
                     .map(|path| NpyWriter::create(path, &layout.dims))
-                    .collect::<anyhow::Result<_>>()?
+                    .collect::<anyhow::Result<_>>()?;
+                Some(SlabWriter::new(files))
             }
-            None => Vec::new(),
+            None => None,
         };
         phase("open", start.elapsed().as_secs_f64());
         let points = sample_points(&layout.dims);
@@ -476,8 +471,7 @@ impl OpenBackend {
                 .iter()
                 .map(|p| (linear(p), Mutex::new(Vec::new())))
                 .collect(),
-            writers,
-            write_nanos: AtomicU64::new(0),
+            writer,
             kept: if request.keep_outputs {
                 ensure_memory(
                     "outputs",
@@ -518,9 +512,15 @@ impl OpenBackend {
             if let Some(inputs) = &state.inputs {
                 scope.spawn(|| inputs.read_ahead());
             }
+            if let Some(writer) = &state.delivery.writer {
+                scope.spawn(|| writer.run());
+            }
             let result = self.run_grid_raw(instance, &job, &host);
             if let Some(inputs) = &state.inputs {
                 inputs.stop();
+            }
+            if let Some(writer) = &state.delivery.writer {
+                writer.close();
             }
             result
         });
@@ -567,19 +567,13 @@ impl OpenBackend {
                 values: v.into_inner().unwrap_or_else(|p| p.into_inner()),
             })
             .collect();
-        if !delivery.writers.is_empty() {
-            phase(
-                "write",
-                delivery.write_nanos.load(Ordering::Relaxed) as f64 * 1e-9,
-            );
+        if let Some(writer) = delivery.writer {
+            let (write, waited) = writer.seconds();
+            phase("write", write);
+            phase("write wait", waited);
+            let files = writer.into_files()?;
             let start = Instant::now();
-            crate::outputs::commit(
-                delivery
-                    .writers
-                    .into_iter()
-                    .map(NpyWriter::into_file)
-                    .collect(),
-            )?;
+            crate::outputs::commit(files.into_iter().map(NpyWriter::into_file).collect())?;
             phase("sync", start.elapsed().as_secs_f64());
         }
         Ok(GridOutcome {
