@@ -25,6 +25,40 @@ fn work(instance: &Instance<'_>) -> anyhow::Result<(f64, &'static str)> {
     })
 }
 
+/// How much of a grid run's file I/O the pipeline hid behind the compute, from
+/// the median phases: reading runs ahead in the background ("read"; "read wait"
+/// is what the compute waited for it), a writer thread writes slabs as they
+/// finish ("write"; "write wait" is the workers' time handing them over), and
+/// "sync" is what was left to flush at the end.
+fn overlap(phases: &[(String, Summary)]) -> Option<String> {
+    let median = |name: &str| {
+        phases
+            .iter()
+            .find(|(p, _)| p == name)
+            .map(|(_, s)| s.median)
+    };
+    let mut parts = Vec::new();
+    if let (Some(read), Some(waited)) = (median("read"), median("read wait")) {
+        let hidden = if read > 0.0 {
+            (1.0 - waited / read).max(0.0)
+        } else {
+            1.0
+        };
+        parts.push(format!(
+            "reading {:.0}% hidden ({read:.3} s read ahead, compute waited {waited:.3} s)",
+            hidden * 100.0
+        ));
+    }
+    if let (Some(write), Some(waited), Some(sync)) =
+        (median("write"), median("write wait"), median("sync"))
+    {
+        parts.push(format!(
+            "writing {write:.3} s in the background (workers handed slabs over in {waited:.3} s), {sync:.3} s left to flush at the end"
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// Runs the benchmark chosen in `matches` and prints its statistics.
 pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let (name, sub) = matches.subcommand().expect("clap requires a workload");
@@ -111,6 +145,9 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     times.extend(phases.iter().map(|(name, s)| (name.clone(), s.median)));
     for line in format::phases(&times) {
         println!("{line}");
+    }
+    if let Some(line) = overlap(&phases) {
+        println!("  overlap     {line}");
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::plan::ChunkPlan;
 
 /// Version of this ABI. Bump on any change to the types below; the loader refuses
 /// a library built against another version.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Symbol every gearbox library exports: `extern "C" fn() -> u32`, the ABI version.
 pub const VERSION_SYMBOL: &[u8] = b"gearbox_abi_version";
@@ -205,16 +205,27 @@ pub struct GridJobFfi {
     pub axes: *const RawSlice,
     /// Number of axes.
     pub n_axes: usize,
-    /// Full input arrays, or none (`n_inputs == 0`) when the workload generates them.
-    pub inputs: *const RawSlice,
-    /// Number of preloaded inputs.
-    pub n_inputs: usize,
+    /// True when the host supplies the inputs (through `fetch`); false when the
+    /// workload generates them.
+    pub host_inputs: bool,
     /// Number of input fields of the workload.
     pub n_fields_in: usize,
     /// Number of output fields.
     pub n_fields_out: usize,
-    /// Host state for `deliver` (thread-safe).
-    pub deliver_ctx: *const c_void,
+    /// Host state for `fetch`, `release` and `deliver` (thread-safe).
+    pub ctx: *const c_void,
+    /// Writes into `inputs` the `n` input fields of canonical slab `slab`, borrowed
+    /// from the host until `release(slab)`. Any thread, once per slab; the host reads
+    /// ahead in increasing slab order, so fetching in that order streams fastest.
+    pub fetch: extern "C" fn(
+        ctx: *const c_void,
+        slab: u64,
+        inputs: *mut RawSlice,
+        n: usize,
+        err: Sink,
+    ) -> i32,
+    /// Gives back the inputs of `slab` fetched before.
+    pub release: extern "C" fn(ctx: *const c_void, slab: u64),
     /// Hands the outputs of canonical slab `slab` to the host; may be called from
     /// any thread, in any order, once per slab.
     pub deliver: extern "C" fn(

@@ -284,8 +284,9 @@ pub struct GridJob<'a> {
     pub plan: SlabPlan,
     /// Full coordinate axes.
     pub axes: Vec<&'a [f64]>,
-    /// Full input arrays, when the user supplied them; otherwise the kernel generates them.
-    pub inputs: Option<Vec<&'a [f64]>>,
+    /// True when the host supplies the inputs ([`GridJob::fetch`]); otherwise the
+    /// kernel generates them ([`Kernel::fill_inputs`]).
+    pub host_inputs: bool,
     /// Number of input fields.
     pub n_inputs: usize,
     /// Number of output fields.
@@ -293,8 +294,33 @@ pub struct GridJob<'a> {
     raw: &'a GridJobFfi,
 }
 
-// SAFETY: `deliver` is thread-safe by contract; the slices are shared reads.
+// SAFETY: `fetch`, `release` and `deliver` are thread-safe by contract; the axes are shared reads.
 unsafe impl Sync for GridJob<'_> {}
+
+/// The host's input fields of one slab, lent until this is dropped.
+pub struct SlabInputs<'j> {
+    job: &'j GridJob<'j>,
+    slab: u64,
+    fields: Vec<RawSlice>,
+}
+
+impl SlabInputs<'_> {
+    /// The input fields, in the layout's order, each the slab's length.
+    pub fn fields(&self) -> Vec<&[f64]> {
+        self.fields
+            .iter()
+            // SAFETY: the host keeps every field alive until `release`, which only
+            // `drop` calls, and the returned slices borrow `self`.
+            .map(|s| unsafe { std::slice::from_raw_parts(s.ptr, s.len) })
+            .collect()
+    }
+}
+
+impl Drop for SlabInputs<'_> {
+    fn drop(&mut self) {
+        (self.job.raw.release)(self.job.raw.ctx, self.slab);
+    }
+}
 
 impl<'a> GridJob<'a> {
     /// # Safety
@@ -302,24 +328,23 @@ impl<'a> GridJob<'a> {
     pub(crate) unsafe fn from_raw(raw: &'a GridJobFfi) -> GridJob<'a> {
         // SAFETY: guaranteed by the caller.
         unsafe {
-            let slices = |p: *const RawSlice, n: usize| -> Vec<&'a [f64]> {
-                if n == 0 {
-                    return Vec::new();
-                }
-                std::slice::from_raw_parts(p, n)
+            let dims = std::slice::from_raw_parts(raw.dims, raw.n_dims);
+            let axes = if raw.n_axes == 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(raw.axes, raw.n_axes)
                     .iter()
                     .map(|s| std::slice::from_raw_parts(s.ptr, s.len))
                     .collect()
             };
-            let dims = std::slice::from_raw_parts(raw.dims, raw.n_dims);
             GridJob {
                 dims,
                 plan: SlabPlan {
                     outer: dims[0],
                     rows: raw.rows_per_slab.max(1),
                 },
-                axes: slices(raw.axes, raw.n_axes),
-                inputs: (raw.n_inputs > 0).then(|| slices(raw.inputs, raw.n_inputs)),
+                axes,
+                host_inputs: raw.host_inputs,
                 n_inputs: raw.n_fields_in,
                 n_outputs: raw.n_fields_out,
                 raw,
@@ -338,12 +363,34 @@ impl<'a> GridJob<'a> {
         (rows.start * r) as usize..(rows.end * r) as usize
     }
 
-    /// The preloaded inputs of outer rows `rows`, if the user supplied inputs.
-    pub fn preloaded(&self, rows: &std::ops::Range<u64>) -> Option<Vec<&'a [f64]>> {
-        let range = self.elements(rows);
-        self.inputs
-            .as_ref()
-            .map(|ins| ins.iter().map(|a| &a[range.clone()]).collect())
+    /// The host's inputs of canonical slab `slab` (`None` when the kernel generates
+    /// them). The host reads ahead in increasing slab order: fetch in that order.
+    pub fn fetch(&self, slab: u64) -> anyhow::Result<Option<SlabInputs<'_>>> {
+        if !self.host_inputs {
+            return Ok(None);
+        }
+        let len = self.elements(&self.plan.slab(slab)).len();
+        let mut fields = vec![
+            RawSlice {
+                ptr: std::ptr::null(),
+                len: 0
+            };
+            self.n_inputs
+        ];
+        call(|err| (self.raw.fetch)(self.raw.ctx, slab, fields.as_mut_ptr(), fields.len(), err))?;
+        let inputs = SlabInputs {
+            job: self,
+            slab,
+            fields,
+        };
+        anyhow::ensure!(
+            inputs
+                .fields
+                .iter()
+                .all(|f| f.len == len && !f.ptr.is_null()),
+            "the host lent slab {slab} with wrong sizes"
+        );
+        Ok(Some(inputs))
     }
 
     /// Hands the outputs of canonical slab `slab` to the host (checksums, files).
@@ -355,7 +402,6 @@ impl<'a> GridJob<'a> {
                 len: s.len(),
             })
             .collect();
-        call(|err| (self.raw.deliver)(self.raw.deliver_ctx, slab, outs.as_ptr(), outs.len(), err))
-            .map(drop)
+        call(|err| (self.raw.deliver)(self.raw.ctx, slab, outs.as_ptr(), outs.len(), err)).map(drop)
     }
 }

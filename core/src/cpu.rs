@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::backend::{Backend, BackendOptions, Control, DeviceInfo, GridJob, Kernel};
 use crate::dd::Dd;
@@ -98,42 +99,59 @@ thread_local! {
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs every canonical slab of `job` on `executor`: inputs (preloaded or
-/// generated), the kernel's map, and delivery of the outputs.
+/// Most workers a CPU backend runs slabs on (its thread limit).
+const MAX_WORKERS: u64 = 4096;
+
+/// Runs every canonical slab of `job` on `executor`: inputs (the host's or
+/// generated), the kernel's map, and delivery of the outputs. Workers claim slabs
+/// in increasing order, so the host's read-ahead streams and at most one slab
+/// per worker is in flight.
 pub fn run_grid(
     executor: &impl Executor,
     kernel: &Kernel,
     job: &GridJob<'_>,
     control: &Control,
 ) -> anyhow::Result<()> {
-    let results = executor.map(0..job.plan.len(), &|slab| {
-        control.check()?;
-        let rows = job.plan.slab(slab);
-        let len = job.elements(&rows).len();
-        SCRATCH.with_borrow_mut(|scratch| {
-            let fields = job.n_outputs
-                + if job.inputs.is_some() {
-                    0
-                } else {
-                    job.n_inputs
-                };
-            scratch.resize(fields * len, 0.0);
-            let (generated, outputs) = scratch.split_at_mut(fields * len - job.n_outputs * len);
-            let mut outputs: Vec<&mut [f64]> = outputs.chunks_mut(len.max(1)).collect();
-            let inputs: Vec<&[f64]> = match job.preloaded(&rows) {
-                Some(inputs) => inputs,
-                None => {
-                    let mut inputs: Vec<&mut [f64]> = generated.chunks_mut(len.max(1)).collect();
-                    kernel.fill_inputs(rows.clone(), &job.axes, &mut inputs)?;
-                    inputs.into_iter().map(|s| &*s).collect()
-                }
-            };
-            kernel.map(rows.clone(), &job.axes, &inputs, &mut outputs)?;
-            let outputs: Vec<&[f64]> = outputs.iter().map(|s| &**s).collect();
-            job.deliver(slab, &outputs)
-        })?;
-        control.advance(1);
-        Ok::<_, anyhow::Error>(())
+    let next = AtomicU64::new(0);
+    let results = executor.map(0..MAX_WORKERS.min(job.plan.len()), &|_| {
+        loop {
+            let slab = next.fetch_add(1, Ordering::Relaxed);
+            if slab >= job.plan.len() {
+                return Ok(());
+            }
+            control.check()?;
+            if let Err(e) = run_slab(kernel, job, slab) {
+                // Stop the other workers too.
+                next.store(job.plan.len(), Ordering::Relaxed);
+                return Err(e);
+            }
+            control.advance(1);
+        }
     });
     results.into_iter().collect()
+}
+
+/// One slab: its inputs, the kernel's map, delivery.
+fn run_slab(kernel: &Kernel, job: &GridJob<'_>, slab: u64) -> anyhow::Result<()> {
+    let rows = job.plan.slab(slab);
+    let len = job.elements(&rows).len();
+    let fetched = job.fetch(slab)?;
+    SCRATCH.with_borrow_mut(|scratch| {
+        let generated_fields = if fetched.is_some() { 0 } else { job.n_inputs };
+        let fields = job.n_outputs + generated_fields;
+        scratch.resize(fields * len, 0.0);
+        let (generated, outputs) = scratch.split_at_mut(generated_fields * len);
+        let mut outputs: Vec<&mut [f64]> = outputs.chunks_mut(len.max(1)).collect();
+        let inputs: Vec<&[f64]> = match &fetched {
+            Some(inputs) => inputs.fields(),
+            None => {
+                let mut inputs: Vec<&mut [f64]> = generated.chunks_mut(len.max(1)).collect();
+                kernel.fill_inputs(rows.clone(), &job.axes, &mut inputs)?;
+                inputs.into_iter().map(|s| &*s).collect()
+            }
+        };
+        kernel.map(rows.clone(), &job.axes, &inputs, &mut outputs)?;
+        let outputs: Vec<&[f64]> = outputs.iter().map(|s| &**s).collect();
+        job.deliver(slab, &outputs)
+    })
 }

@@ -4,6 +4,7 @@
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -14,8 +15,10 @@ use gearbox_core::plan::SlabPlan;
 use gearbox_core::{Cancelled, GridLayout, Kind};
 
 use crate::backend::{HostControl, Interrupted, Monitor, OpenBackend, Phase};
+use crate::inputs::{AHEAD, Inputs};
 use crate::instance::Instance;
 use crate::npy::{self, NpyWriter};
+use crate::writer::SlabWriter;
 
 /// Elements per canonical slab (rounded to whole outer rows).
 pub const SLAB_ELEMENTS: u64 = 1 << 18;
@@ -142,15 +145,57 @@ fn gib(bytes: u128) -> String {
     format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64)
 }
 
+/// Checksums of slabs folded in slab order whatever order they arrive in, so the
+/// result is deterministic and only out-of-order slabs are held.
+struct OrderedSums {
+    /// Every slab below this is folded into `totals`.
+    next: u64,
+    /// Slabs delivered ahead of `next`.
+    pending: std::collections::BTreeMap<u64, Vec<[Dd; 2]>>,
+    /// Σx and Σx² of each output.
+    totals: Vec<[Dd; 2]>,
+}
+
+impl OrderedSums {
+    fn new(outputs: usize) -> OrderedSums {
+        OrderedSums {
+            next: 0,
+            pending: Default::default(),
+            totals: vec![[Dd::ZERO; 2]; outputs],
+        }
+    }
+
+    /// Adds slab `slab`'s sums; false if it was delivered before.
+    fn add(&mut self, slab: u64, sums: Vec<[Dd; 2]>) -> bool {
+        if slab < self.next || self.pending.insert(slab, sums).is_some() {
+            return false;
+        }
+        while let Some(sums) = self.pending.remove(&self.next) {
+            for (total, s) in self.totals.iter_mut().zip(sums) {
+                total[0] = total[0] + s[0];
+                total[1] = total[1] + s[1];
+            }
+            self.next += 1;
+        }
+        true
+    }
+}
+
 /// Host state behind the `deliver` callback: checksums per slab, samples, files.
 struct Delivery {
     row_len: u64,
     n_outputs: usize,
     plan: SlabPlan,
-    sums: Mutex<Vec<Option<Vec<[Dd; 2]>>>>,
+    sums: Mutex<OrderedSums>,
     samples: Vec<(u64, Mutex<Vec<f64>>)>,
-    writers: Vec<NpyWriter>,
+    writer: Option<SlabWriter>,
     kept: Vec<KeptField>,
+}
+
+/// Host state behind a grid job's callbacks.
+struct JobState<'a> {
+    inputs: Option<Inputs<'a>>,
+    delivery: Delivery,
 }
 
 /// An output field kept in memory, filled slab by slab from several threads.
@@ -184,6 +229,58 @@ impl KeptField {
     }
 }
 
+/// Reports `result` across the ABI.
+fn status(result: anyhow::Result<()>, err: &Sink) -> i32 {
+    match result {
+        Ok(()) => abi::OK,
+        Err(e) => {
+            err.put(&format!("{e:#}"));
+            abi::FAILED
+        }
+    }
+}
+
+extern "C" fn fetch(
+    ctx: *const c_void,
+    slab: u64,
+    inputs: *mut RawSlice,
+    n: usize,
+    err: Sink,
+) -> i32 {
+    // SAFETY: `ctx` is the `JobState` of the running job; `inputs` has room for `n` slices.
+    let (job, out) = unsafe {
+        (
+            &*(ctx as *const JobState),
+            std::slice::from_raw_parts_mut(inputs, n),
+        )
+    };
+    let result = (|| {
+        let Some(inputs) = &job.inputs else {
+            bail!("this job has no host inputs to fetch");
+        };
+        let fields = inputs.fetch(slab)?;
+        if fields.len() != n {
+            bail!(
+                "backend asked for {n} input fields, the grid has {}",
+                fields.len()
+            );
+        }
+        for (o, (ptr, len)) in out.iter_mut().zip(fields) {
+            *o = RawSlice { ptr, len };
+        }
+        Ok(())
+    })();
+    status(result, &err)
+}
+
+extern "C" fn release(ctx: *const c_void, slab: u64) {
+    // SAFETY: `ctx` is the `JobState` of the running job.
+    let job = unsafe { &*(ctx as *const JobState) };
+    if let Some(inputs) = &job.inputs {
+        inputs.release(slab);
+    }
+}
+
 extern "C" fn deliver(
     ctx: *const c_void,
     slab: u64,
@@ -191,9 +288,9 @@ extern "C" fn deliver(
     n: usize,
     err: Sink,
 ) -> i32 {
-    // SAFETY: `ctx` is the `Delivery` of the running job; `outputs` holds `n` live slices.
+    // SAFETY: `ctx` is the `JobState` of the running job; `outputs` holds `n` live slices.
     let (d, outputs) = unsafe {
-        let d = &*(ctx as *const Delivery);
+        let d = &(*(ctx as *const JobState)).delivery;
         let raw = std::slice::from_raw_parts(outputs, n);
         let outputs: Vec<&[f64]> = raw
             .iter()
@@ -216,28 +313,21 @@ extern "C" fn deliver(
                     outputs.iter().map(|o| o[at]).collect();
             }
         }
-        for (writer, values) in d.writers.iter().zip(&outputs) {
-            writer.write_at(offset, values)?;
+        if let Some(writer) = &d.writer {
+            writer.submit(offset, &outputs)?;
         }
         let mut all = d.sums.lock().unwrap_or_else(|p| p.into_inner());
-        if all[slab as usize].is_some() {
+        if !all.add(slab, sums) {
             bail!("backend delivered slab {slab} twice");
         }
         for (kept, values) in d.kept.iter().zip(&outputs) {
             // SAFETY: the slab's rows lie inside the field (sizes checked above), and
-            // holding the lock while this slab is unclaimed makes the range ours alone.
+            // holding the lock after claiming this slab makes the range ours alone.
             unsafe { kept.write_at(offset as usize, values) };
         }
-        all[slab as usize] = Some(sums);
         Ok(())
     })();
-    match result {
-        Ok(()) => abi::OK,
-        Err(e) => {
-            err.put(&format!("{e:#}"));
-            abi::FAILED
-        }
-    }
+    status(result, &err)
 }
 
 /// Checks in-memory inputs against the layout: one slice per axis and input field,
@@ -270,43 +360,39 @@ fn check_arrays(arrays: &GridArrays<'_>, layout: &GridLayout) -> anyhow::Result<
     Ok(())
 }
 
-/// Whole fields (axes or inputs), one vector each.
-type Fields = Vec<Vec<f64>>;
-
-/// Fails when `fields` whole fields of `layout` would not fit in the memory available.
-fn ensure_memory(what: &str, layout: &GridLayout, fields: usize) -> anyhow::Result<()> {
-    let need = u128::from(layout.len()) * fields as u128 * 8;
+/// Fails when `bytes` would not fit in the memory available.
+fn ensure_memory(what: &str, bytes: u128) -> anyhow::Result<()> {
     if let Some(avail) = available_memory()
-        && need > u128::from(avail)
+        && bytes > u128::from(avail)
     {
         bail!(
             "the {what} of this grid need {} of memory, only {} is available",
-            gib(need),
+            gib(bytes),
             gib(u128::from(avail))
         );
     }
     Ok(())
 }
 
-fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Fields, Fields)> {
-    ensure_memory("inputs", layout, layout.inputs.len())?;
-    let axes = layout
+/// The axes in `dir`, `<axis>.npy` each.
+fn read_axes(dir: &Path, layout: &GridLayout) -> anyhow::Result<Vec<Vec<f64>>> {
+    layout
         .axes
         .iter()
         .zip(&layout.dims)
         .map(|(name, &d)| npy::read(&dir.join(format!("{name}.npy")), &[d]))
-        .collect::<anyhow::Result<_>>()?;
-    let inputs = layout
-        .inputs
-        .iter()
-        .map(|name| npy::read(&dir.join(format!("{name}.npy")), &layout.dims))
-        .collect::<anyhow::Result<_>>()?;
-    Ok((axes, inputs))
+        .collect()
+}
+
+/// `dir/<name>.npy` for each name.
+fn npy_paths(dir: &Path, names: &[String]) -> Vec<PathBuf> {
+    names.iter().map(|n| dir.join(format!("{n}.npy"))).collect()
 }
 
 impl OpenBackend {
-    /// Runs a grid instance: reads or generates inputs, runs every slab on this
-    /// backend, writes outputs if asked, and returns checksums and samples.
+    /// Runs a grid instance: streams inputs from files or memory (or has the
+    /// workload generate them) through every slab on this backend, writes the
+    /// outputs as one set if asked, and returns checksums and samples.
     pub fn run_grid(
         &self,
         instance: &Instance<'_>,
@@ -326,46 +412,50 @@ impl OpenBackend {
         }
         let host = HostControl::new(monitor);
         let control = host.ffi();
-        let start = std::time::Instant::now();
-        let owned: (Fields, Fields);
-        let (axes, inputs): (Vec<&[f64]>, Vec<&[f64]>) = match (&request.arrays, &request.input_dir)
-        {
-            (Some(_), Some(_)) => bail!("give the inputs as arrays or as a directory, not both"),
-            (Some(arrays), None) => {
-                check_arrays(arrays, &layout)?;
-                (arrays.axes.clone(), arrays.inputs.clone())
-            }
-            (None, dir) => {
-                owned = match dir {
-                    Some(dir) => load_inputs(dir, &layout)?,
-                    None => (instance.axes(&layout)?, Vec::new()),
-                };
-                (
-                    owned.0.iter().map(Vec::as_slice).collect(),
-                    owned.1.iter().map(Vec::as_slice).collect(),
-                )
-            }
-        };
-        if request.input_dir.is_some() {
-            (control.phase)(
-                control.ctx,
-                abi::Str::new("read"),
-                start.elapsed().as_secs_f64(),
-            );
-        }
-        let writers = match &request.output_dir {
+        let phase =
+            |name: &str, seconds: f64| (control.phase)(control.ctx, abi::Str::new(name), seconds);
+        let start = Instant::now();
+        let plan = SlabPlan::new(layout.dims[0], layout.row_len(), SLAB_ELEMENTS);
+        let slab_bytes = u128::from(plan.rows * layout.row_len()) * 8;
+        ensure_memory(
+            "slabs in flight",
+            slab_bytes * u128::from(AHEAD) * (layout.inputs.len() + layout.outputs.len()) as u128,
+        )?;
+        let owned_axes: Vec<Vec<f64>>;
+        let (axes, inputs): (Vec<&[f64]>, Option<Inputs>) =
+            match (&request.arrays, &request.input_dir) {
+                (Some(_), Some(_)) => {
+                    bail!("give the inputs as arrays or as a directory, not both")
+                }
+                (Some(arrays), None) => {
+                    check_arrays(arrays, &layout)?;
+                    let inputs = Inputs::memory(plan, layout.row_len(), &arrays.inputs);
+                    (arrays.axes.clone(), Some(inputs))
+                }
+                (None, Some(dir)) => {
+                    owned_axes = read_axes(dir, &layout)?;
+                    let paths = npy_paths(dir, &layout.inputs);
+                    let inputs = Inputs::files(plan, layout.row_len(), &paths, &layout.dims)?;
+                    (owned_axes.iter().map(Vec::as_slice).collect(), Some(inputs))
+                }
+                (None, None) => {
+                    owned_axes = instance.axes(&layout)?;
+                    (owned_axes.iter().map(Vec::as_slice).collect(), None)
+                }
+            };
+        let writer = match &request.output_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("{}: cannot create", dir.display()))?;
-                layout
-                    .outputs
+                let files = npy_paths(dir, &layout.outputs)
                     .iter()
-                    .map(|name| NpyWriter::create(&dir.join(format!("{name}.npy")), &layout.dims))
-                    .collect::<anyhow::Result<_>>()?
+                    .map(|path| NpyWriter::create(path, &layout.dims))
+                    .collect::<anyhow::Result<_>>()?;
+                Some(SlabWriter::new(files))
             }
-            None => Vec::new(),
+            None => None,
         };
-        let plan = SlabPlan::new(layout.dims[0], layout.row_len(), SLAB_ELEMENTS);
+        phase("open", start.elapsed().as_secs_f64());
         let points = sample_points(&layout.dims);
         let linear = |idx: &[u64]| {
             idx.iter()
@@ -376,14 +466,17 @@ impl OpenBackend {
             row_len: layout.row_len(),
             n_outputs: layout.outputs.len(),
             plan,
-            sums: Mutex::new(vec![None; plan.len() as usize]),
+            sums: Mutex::new(OrderedSums::new(layout.outputs.len())),
             samples: points
                 .iter()
                 .map(|p| (linear(p), Mutex::new(Vec::new())))
                 .collect(),
-            writers,
+            writer,
             kept: if request.keep_outputs {
-                ensure_memory("outputs", &layout, layout.outputs.len())?;
+                ensure_memory(
+                    "outputs",
+                    u128::from(layout.len()) * layout.outputs.len() as u128 * 8,
+                )?;
                 let len = usize::try_from(layout.len())
                     .context("the grid is too large to keep in memory")?;
                 (0..layout.outputs.len())
@@ -400,27 +493,38 @@ impl OpenBackend {
                 len: a.len(),
             })
             .collect();
-        let raw_inputs: Vec<RawSlice> = inputs
-            .iter()
-            .map(|a| RawSlice {
-                ptr: a.as_ptr(),
-                len: a.len(),
-            })
-            .collect();
+        let state = JobState { inputs, delivery };
         let job = GridJobFfi {
             dims: layout.dims.as_ptr(),
             n_dims: layout.dims.len(),
             rows_per_slab: plan.rows,
             axes: raw_axes.as_ptr(),
             n_axes: raw_axes.len(),
-            inputs: raw_inputs.as_ptr(),
-            n_inputs: raw_inputs.len(),
+            host_inputs: state.inputs.is_some(),
             n_fields_in: layout.inputs.len(),
             n_fields_out: layout.outputs.len(),
-            deliver_ctx: &delivery as *const Delivery as *const c_void,
+            ctx: &state as *const JobState as *const c_void,
+            fetch,
+            release,
             deliver,
         };
-        match self.run_grid_raw(instance, &job, &host) {
+        let result = std::thread::scope(|scope| {
+            if let Some(inputs) = &state.inputs {
+                scope.spawn(|| inputs.read_ahead());
+            }
+            if let Some(writer) = &state.delivery.writer {
+                scope.spawn(|| writer.run());
+            }
+            let result = self.run_grid_raw(instance, &job, &host);
+            if let Some(inputs) = &state.inputs {
+                inputs.stop();
+            }
+            if let Some(writer) = &state.delivery.writer {
+                writer.close();
+            }
+            result
+        });
+        match result {
             Ok(()) => {}
             Err(e) if e.is::<Cancelled>() => {
                 return Err(Interrupted {
@@ -432,24 +536,23 @@ impl OpenBackend {
             }
             Err(e) => bail!("{} on {}: {e:#}", instance.info().name, self.name),
         }
-        let start = std::time::Instant::now();
-        let per_slab = delivery
+        let JobState { inputs, delivery } = state;
+        if let Some(inputs) = inputs.filter(Inputs::from_files) {
+            let (read, waited) = inputs.seconds();
+            phase("read", read);
+            phase("read wait", waited);
+        }
+        let sums = delivery
             .sums
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
-        let mut totals = vec![[Dd::ZERO; 2]; layout.outputs.len()];
-        for (slab, sums) in per_slab.into_iter().enumerate() {
-            let sums =
-                sums.with_context(|| format!("backend {} never delivered slab {slab}", self.name))?;
-            for (total, s) in totals.iter_mut().zip(sums) {
-                total[0] = total[0] + s[0];
-                total[1] = total[1] + s[1];
-            }
+        if sums.next != plan.len() {
+            bail!("backend {} never delivered slab {}", self.name, sums.next);
         }
         let checksums = layout
             .outputs
             .iter()
-            .zip(totals)
+            .zip(sums.totals)
             .map(|(name, [s, q])| FieldChecksum {
                 name: name.clone(),
                 sum: s.to_f64(),
@@ -464,14 +567,15 @@ impl OpenBackend {
                 values: v.into_inner().unwrap_or_else(|p| p.into_inner()),
             })
             .collect();
-        for writer in delivery.writers {
-            writer.finish()?;
+        if let Some(writer) = delivery.writer {
+            let (write, waited) = writer.seconds();
+            phase("write", write);
+            phase("write wait", waited);
+            let files = writer.into_files()?;
+            let start = Instant::now();
+            crate::outputs::commit(files.into_iter().map(NpyWriter::into_file).collect())?;
+            phase("sync", start.elapsed().as_secs_f64());
         }
-        (control.phase)(
-            control.ctx,
-            abi::Str::new("reduce"),
-            start.elapsed().as_secs_f64(),
-        );
         Ok(GridOutcome {
             layout,
             checksums,

@@ -27,17 +27,23 @@
 //! - [`instance`]: a workload [`Instance`] and what the host asks of it;
 //! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
 //! - [`grid`]: grid runs — inputs from files, memory or the workload, outputs to files or memory;
+//! - [`inputs`]: input fields lent slab by slab, `.npy` files mapped and read ahead;
+//! - [`outputs`]: output files committed as one set, nothing left behind by a failed run;
+//! - [`writer`]: output slabs written on a thread of their own;
 //! - [`job`]: one run of any kind, timed, as typed values and JSON;
 //! - [`npy`]: NumPy `.npy` files;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
 pub mod backend;
 pub mod grid;
+pub mod inputs;
 pub mod instance;
 pub mod job;
 pub mod kit;
 pub mod loader;
 pub mod npy;
+pub mod outputs;
+pub mod writer;
 
 pub use backend::{Interrupted, Monitor, OpenBackend, Phase, SeriesOutcome, Silent};
 pub use grid::{GridArrays, GridOutcome, GridRequest};

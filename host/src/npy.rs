@@ -1,16 +1,94 @@
-//! Reading and writing NumPy `.npy` files of little-endian float64 in C order,
-//! the format users hand grids in and out with. Written by hand rather than with
-//! a crate because outputs are written slab by slab at their final offsets, from
-//! several threads, into a temporary file renamed into place when complete.
+//! NumPy `.npy` files: headers parsed and checked, small arrays read whole, and
+//! grid fields written slab by slab. Written by hand rather than with a crate
+//! because inputs are memory-mapped and streamed slab by slab, and outputs are
+//! written at their final offsets from several threads into files that appear
+//! only when the whole set is committed ([`crate::outputs`]).
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::unix::fs::FileExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use crate::outputs::TempFile;
+
 const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// The longest header accepted (NumPy's own reader stops at 10 000 bytes by default).
+const MAX_HEADER: usize = 1 << 16;
+
+/// How the values of a file are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    /// `<f8`: little-endian float64, gearbox's own format (read without conversion).
+    F64,
+    /// `>f8`: big-endian float64 (byte-swapped while reading).
+    F64Swapped,
+    /// `<f4`: little-endian float32 (widened while reading).
+    F32,
+    /// `>f4`: big-endian float32 (swapped and widened while reading).
+    F32Swapped,
+}
+
+impl Dtype {
+    fn parse(descr: &str) -> Option<Dtype> {
+        Some(match descr {
+            "<f8" => Dtype::F64,
+            ">f8" => Dtype::F64Swapped,
+            "<f4" => Dtype::F32,
+            ">f4" => Dtype::F32Swapped,
+            _ => return None,
+        })
+    }
+
+    /// Bytes per value.
+    pub fn size(self) -> usize {
+        match self {
+            Dtype::F64 | Dtype::F64Swapped => 8,
+            Dtype::F32 | Dtype::F32Swapped => 4,
+        }
+    }
+
+    /// Converts `bytes` (values stored as `self`) into `out`, one value per `size()` bytes.
+    pub fn convert(self, bytes: &[u8], out: &mut [f64]) {
+        let values = bytes.chunks_exact(self.size()).zip(out);
+        match self {
+            Dtype::F64 => values.for_each(|(b, o)| *o = f64::from_le_bytes(b.try_into().unwrap())),
+            Dtype::F64Swapped => {
+                values.for_each(|(b, o)| *o = f64::from_be_bytes(b.try_into().unwrap()))
+            }
+            Dtype::F32 => {
+                values.for_each(|(b, o)| *o = f64::from(f32::from_le_bytes(b.try_into().unwrap())))
+            }
+            Dtype::F32Swapped => {
+                values.for_each(|(b, o)| *o = f64::from(f32::from_be_bytes(b.try_into().unwrap())))
+            }
+        }
+    }
+}
+
+/// What a `.npy` header says, checked against the shape a grid expects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// How values are stored.
+    pub dtype: Dtype,
+    /// Sizes, outermost first.
+    pub shape: Vec<u64>,
+    /// Byte offset of the first value.
+    pub data_offset: u64,
+}
+
+impl Header {
+    /// Number of values.
+    pub fn len(&self) -> u64 {
+        self.shape.iter().product()
+    }
+
+    /// True when the array holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// The header of a version 1.0 `.npy` file for an f64 array of `shape`, padded
 /// so the data starts on a 64-byte boundary.
@@ -33,83 +111,130 @@ pub fn header(shape: &[u64]) -> Vec<u8> {
     out
 }
 
-/// Reads an f64 array from `path`, checking it has exactly `shape`.
-pub fn read(path: &Path, shape: &[u64]) -> anyhow::Result<Vec<f64>> {
-    let mut file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+/// The value of `key` in a header dictionary (a Python literal): a quoted string,
+/// a bare word, or a parenthesised tuple.
+fn dict_value<'d>(dict: &'d str, key: &str) -> Option<&'d str> {
+    let at = ["'", "\""]
+        .iter()
+        .find_map(|q| dict.find(&format!("{q}{key}{q}")))?
+        + key.len()
+        + 2;
+    let rest = dict[at..].trim_start().strip_prefix(':')?.trim_start();
+    let end = match rest.chars().next()? {
+        '(' => rest.find(')')? + 1,
+        q @ ('\'' | '"') => rest[1..].find(q)? + 2,
+        _ => rest.find([',', '}'])?,
+    };
+    Some(rest[..end].trim())
+}
+
+/// Parses and checks the header of `path` (opened as `file`): a float64 or
+/// float32 array in C order (or with one non-trivial dimension) of exactly `shape`.
+pub fn read_header(file: &mut File, path: &Path, shape: &[u64]) -> anyhow::Result<Header> {
+    let name = path.display();
+    let size = file.metadata()?.len();
     let mut prefix = [0u8; 10];
     file.read_exact(&mut prefix)
-        .map_err(|_| anyhow::anyhow!("{}: too short to be a .npy file", path.display()))?;
+        .map_err(|_| anyhow::anyhow!("{name}: too short to be a .npy file"))?;
     if &prefix[..6] != MAGIC {
-        bail!("{}: not a .npy file", path.display());
+        bail!("{name}: not a .npy file");
     }
-    let header_len = match prefix[6] {
-        1 => u16::from_le_bytes([prefix[8], prefix[9]]) as usize,
+    let (header_len, fixed) = match prefix[6] {
+        1 => (u64::from(u16::from_le_bytes([prefix[8], prefix[9]])), 10),
         2 | 3 => {
             let mut rest = [0u8; 2];
-            file.read_exact(&mut rest)?;
-            u32::from_le_bytes([prefix[8], prefix[9], rest[0], rest[1]]) as usize
+            file.read_exact(&mut rest)
+                .map_err(|_| anyhow::anyhow!("{name}: truncated header"))?;
+            let len = u32::from_le_bytes([prefix[8], prefix[9], rest[0], rest[1]]);
+            (u64::from(len), 12)
         }
-        v => bail!("{}: unsupported .npy version {v}", path.display()),
+        v => bail!("{name}: unsupported .npy version {v}"),
     };
-    let mut dict = vec![0u8; header_len];
+    if header_len > MAX_HEADER as u64 || fixed + header_len > size {
+        bail!(
+            "{name}: header length {header_len} is {} (the file has {size} bytes)",
+            if header_len > MAX_HEADER as u64 {
+                format!("over the {MAX_HEADER}-byte limit")
+            } else {
+                "past the end of the file".to_string()
+            }
+        );
+    }
+    let mut dict = vec![0u8; header_len as usize];
     file.read_exact(&mut dict)
-        .map_err(|_| anyhow::anyhow!("{}: truncated header", path.display()))?;
+        .map_err(|_| anyhow::anyhow!("{name}: truncated header"))?;
     let dict = String::from_utf8_lossy(&dict);
-    let field = |key: &str| -> Option<String> {
-        let at = dict.find(&format!("'{key}'"))? + key.len() + 2;
-        let rest = dict[at..].trim_start().strip_prefix(':')?.trim_start();
-        let end = if rest.starts_with('(') {
-            rest.find(')')? + 1
-        } else {
-            rest.find(',')?
-        };
-        Some(rest[..end].trim().to_string())
-    };
-    let descr = field("descr").unwrap_or_default();
-    if descr != "'<f8'" {
-        bail!(
-            "{}: dtype {descr} is not float64 ('<f8'); convert with arr.astype(np.float64)",
-            path.display()
-        );
-    }
-    if field("fortran_order").as_deref() != Some("False") {
-        bail!(
-            "{}: Fortran-ordered array; save it with np.ascontiguousarray",
-            path.display()
-        );
-    }
-    let found: Vec<u64> = field("shape")
-        .unwrap_or_default()
-        .trim_matches(|c| c == '(' || c == ')')
+    let descr = dict_value(&dict, "descr")
+        .map(|d| d.trim_matches(['\'', '"']))
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{name}: the header names no dtype ('descr')"))?;
+    let dtype = Dtype::parse(descr).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{name}: dtype '{descr}' is not float64 or float32; convert with arr.astype(np.float64)"
+        )
+    })?;
+    let found: Vec<u64> = dict_value(&dict, "shape")
+        .ok_or_else(|| anyhow::anyhow!("{name}: the header has no shape"))?
+        .trim_matches(['(', ')'])
         .split(',')
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().parse::<u64>())
         .collect::<Result<_, _>>()
-        .map_err(|_| anyhow::anyhow!("{}: unreadable shape", path.display()))?;
+        .map_err(|_| anyhow::anyhow!("{name}: unreadable shape"))?;
     if found != shape {
-        bail!("{}: shape {found:?}, expected {shape:?}", path.display());
+        bail!("{name}: shape {found:?}, expected {shape:?}");
     }
-    let len = shape.iter().product::<u64>() as usize;
-    let mut data = vec![0f64; len];
-    file.read_exact(bytemuck_bytes_mut(&mut data))
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "{}: holds fewer than the {len} values its header declares",
-                path.display()
-            )
-        })?;
-    if cfg!(target_endian = "big") {
-        data.iter_mut()
-            .for_each(|x| *x = f64::from_bits(x.to_bits().swap_bytes()));
+    match dict_value(&dict, "fortran_order") {
+        Some("False") => {}
+        Some("True") if found.iter().filter(|&&d| d > 1).count() <= 1 => {}
+        Some("True") => bail!(
+            "{name}: Fortran-ordered array; gearbox streams grids by outer rows, which a \
+             Fortran-ordered file scatters over the whole file; save it in C order with \
+             np.save(path, np.ascontiguousarray(arr))"
+        ),
+        _ => bail!("{name}: the header has no fortran_order"),
     }
-    Ok(data)
+    let data_offset = fixed + header_len;
+    let bytes = shape
+        .iter()
+        .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d));
+    if bytes.is_none_or(|b| data_offset + b > size) {
+        bail!(
+            "{name}: holds fewer than the {} values its header declares",
+            shape.iter().product::<u64>()
+        );
+    }
+    Ok(Header {
+        dtype,
+        shape: found,
+        data_offset,
+    })
 }
 
-fn bytemuck_bytes_mut(data: &mut [f64]) -> &mut [u8] {
-    // SAFETY: any byte pattern is a valid f64, and u8 has alignment 1.
-    unsafe {
-        std::slice::from_raw_parts_mut(data.as_mut_ptr() as *mut u8, std::mem::size_of_val(data))
+/// Opens `path` as a `.npy` file, with a clear message for a directory.
+pub fn open(path: &Path) -> anyhow::Result<File> {
+    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    if file.metadata()?.is_dir() {
+        bail!("{}: is a directory, not a .npy file", path.display());
     }
+    Ok(file)
+}
+
+/// Reads a whole (small) array from `path`, checking it has exactly `shape`, as f64.
+pub fn read(path: &Path, shape: &[u64]) -> anyhow::Result<Vec<f64>> {
+    let mut file = open(path)?;
+    let header = read_header(&mut file, path, shape)?;
+    let len = usize::try_from(header.len()).context("array too large")?;
+    let mut bytes = vec![0u8; len * header.dtype.size()];
+    file.read_exact(&mut bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{}: holds fewer than the {len} values its header declares",
+            path.display()
+        )
+    })?;
+    let mut data = vec![0f64; len];
+    header.dtype.convert(&bytes, &mut data);
+    Ok(data)
 }
 
 fn bytes(data: &[f64]) -> &[u8] {
@@ -117,67 +242,58 @@ fn bytes(data: &[f64]) -> &[u8] {
     unsafe { std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data)) }
 }
 
-/// An `.npy` file being written piece by piece under a temporary name; it appears
-/// under its final name only on [`NpyWriter::finish`], and is removed if dropped unfinished.
+/// An `.npy` file of f64 being written piece by piece, invisible until
+/// [`NpyWriter::finish`] (or [`crate::outputs::commit`] of a set) puts it in place;
+/// nothing is left behind if it is dropped unfinished or the process dies.
 pub struct NpyWriter {
-    file: File,
+    file: TempFile,
     data_start: u64,
-    temp: PathBuf,
-    target: PathBuf,
-    finished: bool,
 }
 
 impl NpyWriter {
-    /// Creates `target` (as a temporary file beside it) for an f64 array of `shape`.
+    /// Starts `target` for an f64 array of `shape`, reserving its disk space.
     pub fn create(target: &Path, shape: &[u64]) -> anyhow::Result<NpyWriter> {
-        let name = target
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("out.npy");
-        let temp = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let mut file =
-            File::create(&temp).with_context(|| format!("{}: cannot create", temp.display()))?;
         let head = header(shape);
-        file.write_all(&head)?;
-        let len = shape.iter().product::<u64>();
-        file.set_len(head.len() as u64 + len * 8)
-            .with_context(|| format!("{}: cannot reserve {} bytes", temp.display(), len * 8))?;
+        let bytes = shape
+            .iter()
+            .try_fold(8u64, |acc, &d| acc.checked_mul(d))
+            .context("array too large")?;
+        let file = TempFile::create(target, head.len() as u64 + bytes)?;
+        file.write_at(&head, 0)?;
         Ok(NpyWriter {
             file,
             data_start: head.len() as u64,
-            temp,
-            target: target.to_path_buf(),
-            finished: false,
         })
     }
 
     /// Writes `values` starting at element `offset`; may be called from several threads.
     pub fn write_at(&self, offset: u64, values: &[f64]) -> anyhow::Result<()> {
-        let data = if cfg!(target_endian = "big") {
+        if cfg!(target_endian = "big") {
             bail!("writing .npy on big-endian machines is not supported")
-        } else {
-            bytes(values)
-        };
-        self.file
-            .write_all_at(data, self.data_start + offset * 8)
-            .with_context(|| format!("{}: write failed", self.temp.display()))
-    }
-
-    /// Flushes and renames the file into place.
-    pub fn finish(mut self) -> anyhow::Result<()> {
-        self.file.sync_all()?;
-        std::fs::rename(&self.temp, &self.target)
-            .with_context(|| format!("{}: cannot rename into place", self.target.display()))?;
-        self.finished = true;
-        Ok(())
-    }
-}
-
-impl Drop for NpyWriter {
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = std::fs::remove_file(&self.temp);
         }
+        self.file
+            .write_at(bytes(values), self.data_start + offset * 8)
+    }
+
+    /// Starts writing `len` elements from `offset` to disk in the background.
+    pub fn start_writeback(&self, offset: u64, len: u64) {
+        self.file
+            .start_writeback(self.data_start + offset * 8, len * 8);
+    }
+
+    /// The file, for committing it with others.
+    pub fn into_file(self) -> TempFile {
+        self.file
+    }
+
+    /// Flushes the file to disk and puts it in place.
+    pub fn finish(self) -> anyhow::Result<()> {
+        crate::outputs::commit(vec![self.file])
+    }
+
+    /// Where the file will appear.
+    pub fn target(&self) -> PathBuf {
+        self.file.target().to_path_buf()
     }
 }
 
@@ -194,6 +310,26 @@ mod tests {
     }
 
     #[test]
+    fn dict_values_of_every_kind() {
+        let d = "{'descr': '<f4', \"fortran_order\": True, 'shape': (3, 4), }";
+        assert_eq!(dict_value(d, "descr"), Some("'<f4'"));
+        assert_eq!(dict_value(d, "fortran_order"), Some("True"));
+        assert_eq!(dict_value(d, "shape"), Some("(3, 4)"));
+        assert_eq!(dict_value(d, "missing"), None);
+    }
+
+    #[test]
+    fn conversions_widen_and_swap() {
+        let mut out = [0.0; 2];
+        Dtype::F32.convert(&[0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0], &mut out);
+        assert_eq!(out, [1.0, -2.0]);
+        Dtype::F64Swapped.convert(&1.5f64.to_be_bytes(), &mut out[..1]);
+        assert_eq!(out[0], 1.5);
+        Dtype::F32Swapped.convert(&0.25f32.to_be_bytes(), &mut out[..1]);
+        assert_eq!(out[0], 0.25);
+    }
+
+    #[test]
     fn round_trip_through_a_file() {
         let dir = std::env::temp_dir().join(format!("gearbox-npy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -201,10 +337,12 @@ mod tests {
         let w = NpyWriter::create(&path, &[2, 2]).unwrap();
         w.write_at(2, &[3.0, 4.0]).unwrap();
         w.write_at(0, &[1.0, 2.0]).unwrap();
+        assert!(!path.exists(), "visible before it is finished");
         w.finish().unwrap();
         assert_eq!(read(&path, &[2, 2]).unwrap(), vec![1.0, 2.0, 3.0, 4.0]);
         let e = read(&path, &[4]).unwrap_err().to_string();
         assert!(e.contains("shape [2, 2], expected [4]"), "{e}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,11 +1,14 @@
 //! Grids on the GPU: the canonical slabs of a job go through in batches that fit
 //! the adapter's storage-buffer limit; each batch's inputs are uploaded (the
-//! user's arrays, or generated on the CPU by the workload), one invocation runs
-//! per point, and the outputs are read back and delivered slab by slab.
+//! host's, or generated on the CPU by the workload), one invocation runs per
+//! point, and the outputs are read back and delivered slab by slab. Two sets of
+//! buffers take turns, so the next batch is uploaded and the last one read back
+//! and delivered while the GPU computes.
 
+use std::sync::mpsc;
 use std::time::Instant;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use bytemuck::{Pod, Zeroable};
 use gearbox_core::{Control, GridJob, GridLayout, Kernel};
 
@@ -14,8 +17,12 @@ use crate::{Wgpu, storage_entry, timer, uniform_entry};
 
 /// Invocations per workgroup.
 const WORKGROUP: u32 = 256;
-/// Most bytes of device memory the fields of one batch take together.
-const BATCH_BYTES: u64 = 256 << 20;
+/// Most bytes of device memory the fields of one batch take together (two
+/// batches are in flight; on a software adapter this is host memory).
+const BATCH_BYTES: u64 = 16 << 20;
+
+/// Buffer sets taking turns: one computing while the other is filled and read back.
+const SETS: usize = 2;
 
 /// Mirrors `GridParams` in `shaders/grid.wgsl` (padded to 16 bytes).
 #[repr(C)]
@@ -31,16 +38,22 @@ struct Params {
 pub struct Buffers {
     /// Bytes of each field buffer.
     field_bytes: u64,
+    sets: Vec<Set>,
+}
+
+/// The buffers of one batch in flight.
+struct Set {
     /// Inputs, then outputs.
     fields: Vec<wgpu::Buffer>,
     /// The outputs of a batch, one after the other, then the pass's timestamps,
     /// for reading back.
-    staging: Option<wgpu::Buffer>,
-    params: Option<wgpu::Buffer>,
+    staging: wgpu::Buffer,
+    params: wgpu::Buffer,
 }
 
 impl Buffers {
-    /// Makes sure there are `fields` buffers of `bytes` each and a staging buffer for `outputs`.
+    /// Makes sure there are [`SETS`] sets of `fields` buffers of `bytes` each, with
+    /// staging for `outputs`.
     fn ensure(&mut self, device: &wgpu::Device, fields: usize, outputs: usize, bytes: u64) {
         use wgpu::BufferUsages as U;
         let buffer = |label: &str, size, usage| {
@@ -51,37 +64,29 @@ impl Buffers {
                 mapped_at_creation: false,
             })
         };
-        if self.field_bytes < bytes {
-            self.fields.clear();
-            self.staging = None;
+        let staging_bytes = bytes * outputs as u64 + timer::BYTES;
+        if self.field_bytes != bytes
+            || self
+                .sets
+                .iter()
+                .any(|s| s.fields.len() < fields || s.staging.size() < staging_bytes)
+        {
+            self.sets.clear();
             self.field_bytes = bytes;
         }
-        while self.fields.len() < fields {
-            self.fields.push(buffer(
-                "grid field",
-                self.field_bytes,
-                U::STORAGE | U::COPY_DST | U::COPY_SRC,
-            ));
+        while self.sets.len() < SETS {
+            self.sets.push(Set {
+                fields: (0..fields)
+                    .map(|_| buffer("grid field", bytes, U::STORAGE | U::COPY_DST | U::COPY_SRC))
+                    .collect(),
+                staging: buffer("grid staging", staging_bytes, U::MAP_READ | U::COPY_DST),
+                params: buffer(
+                    "grid params",
+                    std::mem::size_of::<Params>() as u64,
+                    U::UNIFORM | U::COPY_DST,
+                ),
+            });
         }
-        let staging_bytes = self.field_bytes * outputs as u64 + timer::BYTES;
-        if self
-            .staging
-            .as_ref()
-            .is_none_or(|s| s.size() < staging_bytes)
-        {
-            self.staging = Some(buffer(
-                "grid staging",
-                staging_bytes,
-                U::MAP_READ | U::COPY_DST,
-            ));
-        }
-        self.params.get_or_insert_with(|| {
-            buffer(
-                "grid params",
-                std::mem::size_of::<Params>() as u64,
-                U::UNIFORM | U::COPY_DST,
-            )
-        });
     }
 }
 
@@ -183,10 +188,6 @@ pub fn run(
     let field_bytes = slabs_per_batch * slab_bytes;
 
     buffers.ensure(&gpu.device, n_in + n_out, n_out, field_bytes);
-    let b = &*buffers;
-    let (Some(params), Some(staging)) = (&b.params, &b.staging) else {
-        bail!("grid buffers missing");
-    };
     let axes: Vec<wgpu::Buffer> = job
         .axes
         .iter()
@@ -202,50 +203,135 @@ pub fn run(
             buffer
         })
         .collect();
-    let resources = std::iter::once(params)
-        .chain(&b.fields[..n_in + n_out])
-        .chain(&axes);
-    let bind_entries: Vec<_> = resources
-        .enumerate()
-        .map(|(i, buffer)| wgpu::BindGroupEntry {
-            binding: i as u32,
-            resource: buffer.as_entire_binding(),
+    let bind_groups: Vec<wgpu::BindGroup> = buffers
+        .sets
+        .iter()
+        .map(|set| {
+            let resources = std::iter::once(&set.params)
+                .chain(&set.fields[..n_in + n_out])
+                .chain(&axes);
+            let entries: Vec<_> = resources
+                .enumerate()
+                .map(|(i, buffer)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: buffer.as_entire_binding(),
+                })
+                .collect();
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("grid"),
+                layout: &pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            })
         })
         .collect();
-    let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("grid"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &bind_entries,
-    });
     gpu.check_errors()?;
     control.record_phase("setup", setup.elapsed().as_secs_f64());
 
-    let mut generated: Vec<f64> = Vec::new();
-    let mut first_slab = 0;
-    while first_slab < job.plan.len() {
-        control.check()?;
-        let end_slab = (first_slab + slabs_per_batch).min(job.plan.len());
-        let rows = job.plan.slab(first_slab).start..job.plan.slab(end_slab - 1).end;
+    let batches: Vec<std::ops::Range<u64>> = (0..job.plan.len())
+        .step_by(slabs_per_batch as usize)
+        .map(|first| first..(first + slabs_per_batch).min(job.plan.len()))
+        .collect();
+    let batch = Batch {
+        gpu,
+        kernel,
+        job,
+        pipeline: &pipeline,
+        field_bytes,
+    };
+    let sets = &buffers.sets;
+    std::thread::scope(|scope| {
+        // Sets whose last batch has been delivered, and batches to deliver.
+        let (free, free_sets) = mpsc::channel::<usize>();
+        let (to_deliver, submitted) = mpsc::channel();
+        for set in 0..SETS {
+            let _ = free.send(set);
+        }
+        let batch = &batch;
+        // Read-back and delivery (writing the outputs) on a thread of their own,
+        // so they overlap the upload and the compute of the next batch even where
+        // the driver computes inside `submit` (lavapipe).
+        let delivery = scope.spawn(move || -> anyhow::Result<()> {
+            for (set, slabs, at) in submitted {
+                batch.finish(&sets[set], at, &slabs, control)?;
+                let _ = free.send(set);
+            }
+            Ok(())
+        });
+        let mut generated: Vec<f64> = Vec::new();
+        let submitting = (|| {
+            for slabs in batches {
+                control.check()?;
+                // None when delivery failed: its error is reported below.
+                let Ok(set) = free_sets.recv() else {
+                    return Ok(());
+                };
+                let at = batch.submit(
+                    &sets[set],
+                    &bind_groups[set],
+                    &slabs,
+                    &mut generated,
+                    control,
+                )?;
+                let _ = to_deliver.send((set, slabs, at));
+            }
+            Ok::<_, anyhow::Error>(())
+        })();
+        drop(to_deliver);
+        let delivered = delivery
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the delivery thread panicked")));
+        submitting.and(delivered)
+    })
+}
+
+/// What every batch of one job shares.
+struct Batch<'r> {
+    gpu: &'r Wgpu,
+    kernel: &'r Kernel,
+    job: &'r GridJob<'r>,
+    pipeline: &'r wgpu::ComputePipeline,
+    field_bytes: u64,
+}
+
+impl Batch<'_> {
+    /// Uploads the inputs of `slabs` into `set` and submits their computation;
+    /// returns the submission and when it was made.
+    fn submit(
+        &self,
+        set: &Set,
+        bind_group: &wgpu::BindGroup,
+        slabs: &std::ops::Range<u64>,
+        generated: &mut Vec<f64>,
+        control: &Control,
+    ) -> anyhow::Result<(wgpu::SubmissionIndex, Instant)> {
+        let (gpu, job) = (self.gpu, self.job);
+        let transfer = Instant::now();
+        let rows = job.plan.slab(slabs.start).start..job.plan.slab(slabs.end - 1).end;
         let elements = job.elements(&rows);
         let count = elements.len();
-
-        let transfer = Instant::now();
-        let inputs: Vec<&[f64]> = match job.preloaded(&rows) {
-            Some(inputs) => inputs,
-            None if n_in == 0 => Vec::new(),
-            None => {
-                generated.resize(n_in * count, 0.0);
-                let mut fields: Vec<&mut [f64]> = generated.chunks_mut(count.max(1)).collect();
-                kernel.fill_inputs(rows.clone(), &job.axes, &mut fields)?;
-                generated.chunks(count.max(1)).take(n_in).collect()
+        for slab in slabs.clone() {
+            let part = job.elements(&job.plan.slab(slab));
+            let at = ((part.start - elements.start) * 8) as u64;
+            let fetched = job.fetch(slab)?;
+            let inputs = match &fetched {
+                Some(inputs) => inputs.fields(),
+                None if job.n_inputs == 0 => Vec::new(),
+                None => {
+                    generated.resize(job.n_inputs * part.len(), 0.0);
+                    let mut fields: Vec<&mut [f64]> =
+                        generated.chunks_mut(part.len().max(1)).collect();
+                    self.kernel
+                        .fill_inputs(job.plan.slab(slab), &job.axes, &mut fields)?;
+                    generated.chunks(part.len().max(1)).collect()
+                }
+            };
+            for (buffer, input) in set.fields.iter().zip(&inputs) {
+                gpu.queue
+                    .write_buffer(buffer, at, bytemuck::cast_slice(input));
             }
-        };
-        for (buffer, input) in b.fields.iter().zip(&inputs) {
-            gpu.queue
-                .write_buffer(buffer, 0, bytemuck::cast_slice(input));
         }
         gpu.queue.write_buffer(
-            params,
+            &set.params,
             0,
             bytemuck::bytes_of(&Params {
                 base: elements.start as u64,
@@ -253,35 +339,50 @@ pub fn run(
                 count: count as u32,
             }),
         );
-        control.record_phase("transfer", transfer.elapsed().as_secs_f64());
-
-        let compute = Instant::now();
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         let groups = (count as u64).div_ceil(u64::from(WORKGROUP)) as u32;
-        gpu.dispatch(&mut encoder, &pipeline, &bind_group, groups);
-        let bytes = count as u64 * 8;
-        for (o, buffer) in b.fields[n_in..n_in + n_out].iter().enumerate() {
-            encoder.copy_buffer_to_buffer(buffer, 0, staging, o as u64 * field_bytes, bytes);
+        gpu.dispatch(&mut encoder, self.pipeline, bind_group, groups);
+        let n_in = job.n_inputs;
+        for (o, buffer) in set.fields[n_in..n_in + job.n_outputs].iter().enumerate() {
+            encoder.copy_buffer_to_buffer(
+                buffer,
+                0,
+                &set.staging,
+                o as u64 * self.field_bytes,
+                count as u64 * 8,
+            );
         }
-        let outputs_bytes = n_out as u64 * field_bytes;
-        gpu.timer.resolve(&mut encoder, staging, outputs_bytes);
-        gpu.queue.submit([encoder.finish()]);
-        let mapped = outputs_bytes + timer::BYTES;
-        let delivered = gpu.read_back(staging, mapped, |view| {
-            control.record_phase("compute", compute.elapsed().as_secs_f64());
-            let (outputs, stamps) = view.split_at(outputs_bytes as usize);
-            gpu.timer.record(control, stamps);
-            let transfer = Instant::now();
-            let delivered = deliver(job, outputs, field_bytes, first_slab..end_slab, control);
-            control.record_phase("transfer", transfer.elapsed().as_secs_f64());
-            delivered
-        })?;
-        delivered?;
-        first_slab = end_slab;
+        let outputs_bytes = job.n_outputs as u64 * self.field_bytes;
+        gpu.timer.resolve(&mut encoder, &set.staging, outputs_bytes);
+        let index = gpu.queue.submit([encoder.finish()]);
+        control.record_phase("transfer", transfer.elapsed().as_secs_f64());
+        Ok((index, Instant::now()))
     }
-    Ok(())
+
+    /// Waits for the batch `slabs` submitted on `set`, then reads back and delivers its outputs.
+    fn finish(
+        &self,
+        set: &Set,
+        (index, submitted): (wgpu::SubmissionIndex, Instant),
+        slabs: &std::ops::Range<u64>,
+        control: &Control,
+    ) -> anyhow::Result<()> {
+        let outputs_bytes = self.job.n_outputs as u64 * self.field_bytes;
+        let mapped = outputs_bytes + timer::BYTES;
+        self.gpu
+            .read_back_after(Some(index), &set.staging, mapped, |view| {
+                control.record_phase("compute", submitted.elapsed().as_secs_f64());
+                let (outputs, stamps) = view.split_at(outputs_bytes as usize);
+                self.gpu.timer.record(control, stamps);
+                let transfer = Instant::now();
+                let delivered =
+                    deliver(self.job, outputs, self.field_bytes, slabs.clone(), control);
+                control.record_phase("transfer", transfer.elapsed().as_secs_f64());
+                delivered
+            })?
+    }
 }
 
 /// Hands the outputs of slabs `slabs`, read back into `view`, to the host.

@@ -238,13 +238,28 @@ impl Wgpu {
         bytes: u64,
         read: impl FnOnce(&[u8]) -> T,
     ) -> anyhow::Result<T> {
+        self.read_back_after(None, buffer, bytes, read)
+    }
+
+    /// [`Wgpu::read_back`], waiting only for `submission` (`None`: the latest),
+    /// so later submissions keep the GPU busy meanwhile.
+    fn read_back_after<T>(
+        &self,
+        submission: Option<wgpu::SubmissionIndex>,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+        read: impl FnOnce(&[u8]) -> T,
+    ) -> anyhow::Result<T> {
         let outcome = Arc::new(Mutex::new(None));
         let slot = outcome.clone();
         buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
         });
         self.device
-            .poll(wgpu::PollType::wait_indefinitely())
+            .poll(wgpu::PollType::Wait {
+                submission_index: submission,
+                timeout: None,
+            })
             .map_err(|e| anyhow!("waiting for the GPU failed: {e}"))?;
         self.check_errors()?;
         match outcome.lock().unwrap_or_else(|p| p.into_inner()).take() {
