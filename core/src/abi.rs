@@ -10,7 +10,7 @@ use crate::plan::ChunkPlan;
 
 /// Version of this ABI. Bump on any change to the types below; the loader refuses
 /// a library built against another version.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Symbol every gearbox library exports: `extern "C" fn() -> u32`, the ABI version.
 pub const VERSION_SYMBOL: &[u8] = b"gearbox_abi_version";
@@ -201,6 +201,10 @@ pub struct GridJobFfi {
     pub n_dims: usize,
     /// Outer rows per slab (the canonical slab plan).
     pub rows_per_slab: u64,
+    /// First canonical slab to run (a part of the plan, e.g. one MPI rank's share).
+    pub slabs_first: u64,
+    /// One past the last canonical slab to run.
+    pub slabs_end: u64,
     /// Full coordinate axes.
     pub axes: *const RawSlice,
     /// Number of axes.

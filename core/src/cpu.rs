@@ -98,7 +98,7 @@ thread_local! {
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs every canonical slab of `job` on `executor`: inputs (preloaded or
+/// Runs the canonical slabs `job.slabs` of `job` on `executor`: inputs (preloaded or
 /// generated), the kernel's map, and delivery of the outputs.
 pub fn run_grid(
     executor: &impl Executor,
@@ -106,7 +106,7 @@ pub fn run_grid(
     job: &GridJob<'_>,
     control: &Control,
 ) -> anyhow::Result<()> {
-    let results = executor.map(0..job.plan.len(), &|slab| {
+    let results = executor.map(job.slabs.clone(), &|slab| {
         control.check()?;
         let rows = job.plan.slab(slab);
         let len = job.elements(&rows).len();

@@ -409,6 +409,8 @@ impl OpenBackend {
             dims: layout.dims.as_ptr(),
             n_dims: layout.dims.len(),
             rows_per_slab: plan.rows,
+            slabs_first: 0,
+            slabs_end: plan.len(),
             axes: raw_axes.as_ptr(),
             n_axes: raw_axes.len(),
             inputs: raw_inputs.as_ptr(),

@@ -39,7 +39,9 @@ pub mod kit;
 pub mod loader;
 pub mod npy;
 
-pub use backend::{Interrupted, Monitor, OpenBackend, Phase, SeriesOutcome, Silent};
+pub use backend::{
+    Interrupted, Monitor, OpenBackend, Phase, SERIES_BATCH_CHUNKS, SeriesOutcome, SeriesRun, Silent,
+};
 pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};

@@ -221,10 +221,10 @@ pub fn run(
     control.record_phase("setup", setup.elapsed().as_secs_f64());
 
     let mut generated: Vec<f64> = Vec::new();
-    let mut first_slab = 0;
-    while first_slab < job.plan.len() {
+    let mut first_slab = job.slabs.start;
+    while first_slab < job.slabs.end {
         control.check()?;
-        let end_slab = (first_slab + slabs_per_batch).min(job.plan.len());
+        let end_slab = (first_slab + slabs_per_batch).min(job.slabs.end);
         let rows = job.plan.slab(first_slab).start..job.plan.slab(end_slab - 1).end;
         let elements = job.elements(&rows);
         let count = elements.len();
