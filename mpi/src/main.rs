@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         eprintln!("gearbox-mpi: error: MPI could not be initialised");
         return ExitCode::FAILURE;
     };
-    wire::silence_workers();
+    wire::route_output();
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         // SAFETY: before any other thread of ours exists (Mesa's device-select noise).
         unsafe { std::env::set_var("NODEVICE_SELECT", "1") };

@@ -49,8 +49,15 @@ pub fn rank() -> i32 {
 static FAULT_FD: OnceLock<RawFd> = OnceLock::new();
 
 /// Silences stdout and stderr of ranks other than 0 (rank 0 prints for the job).
-pub fn silence_workers() {
+/// On rank 0, when mpirun gives stdout a terminal but stderr a pipe (OpenMPI's
+/// way), stderr joins stdout so the progress bar and messages reach the terminal.
+pub fn route_output() {
     if rank() == 0 {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() && !std::io::stderr().is_terminal() {
+            // SAFETY: points this process's fd 2 at its own fd 1.
+            unsafe { libc::dup2(1, 2) };
+        }
         return;
     }
     // SAFETY: plain descriptor calls on this process's own standard streams.
