@@ -5,7 +5,7 @@
 //! to every rank.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,8 +18,9 @@ use crate::wire::{self, ASSIGN, FAILED, FINAL, NO_MORE, REQUEST, RESULT};
 
 /// Requests a worker keeps in flight, so it never waits for its next batch.
 const IN_FLIGHT: u8 = 2;
-/// How long rank 0 sleeps when no message and no local result is waiting.
-const POLL: Duration = Duration::from_micros(200);
+/// How long rank 0 waits for its own thread's next result before it looks for
+/// messages again (workers keep a request in flight, so they do not wait on it).
+const POLL: Duration = Duration::from_millis(1);
 
 /// Sums `instance` over `plan` on all ranks; every rank returns rank 0's sum.
 pub fn run(
@@ -91,12 +92,12 @@ fn coordinate(run: SeriesRun<'_>, monitor: &dyn Monitor) -> anyhow::Result<Serie
                     .process_at_rank(from)
                     .send_with_tag(&[answer][..], ASSIGN);
             }
-            while let Ok((i, result)) = rx.try_recv() {
-                match result {
-                    Ok(p) => partials[i as usize] = Some(p),
-                    Err(e) if e.is::<Interrupted>() => return Err(e),
-                    Err(e) => wire::fail_job(0, &format!("{e:#}")),
-                }
+            match rx.recv_timeout(POLL) {
+                Ok((i, Ok(p))) => partials[i as usize] = Some(p),
+                Ok((_, Err(e))) if e.is::<Interrupted>() => return Err(e),
+                Ok((_, Err(e))) => wire::fail_job(0, &format!("{e:#}")),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(POLL),
             }
             while folded < total {
                 let Some(p) = partials[folded as usize] else {
@@ -116,7 +117,6 @@ fn coordinate(run: SeriesRun<'_>, monitor: &dyn Monitor) -> anyhow::Result<Serie
                 }
                 .into());
             }
-            std::thread::sleep(POLL);
         })();
         stop.store(true, Ordering::Relaxed);
         result
