@@ -49,14 +49,18 @@ pub fn rank() -> i32 {
 static FAULT_FD: OnceLock<RawFd> = OnceLock::new();
 
 /// Silences stdout and stderr of ranks other than 0 (rank 0 prints for the job).
-/// On rank 0, when mpirun gives stdout a terminal but stderr a pipe (OpenMPI's
-/// way), stderr joins stdout so the progress bar and messages reach the terminal.
+/// Rank 0's stderr is a pipe to mpirun; when the job was started from a terminal,
+/// rank 0 writes its stderr (the progress bar, messages) to that terminal instead,
+/// so the bar shows. (Its stdout is no guide: OpenMPI makes it a pty even when
+/// mpirun's output goes to a file.)
 pub fn route_output() {
     if rank() == 0 {
         use std::io::IsTerminal;
-        if std::io::stdout().is_terminal() && !std::io::stderr().is_terminal() {
-            // SAFETY: points this process's fd 2 at its own fd 1.
-            unsafe { libc::dup2(1, 2) };
+        if !std::io::stderr().is_terminal() {
+            if let Ok(tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                // SAFETY: points this process's fd 2 at the terminal just opened.
+                unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&tty), 2) };
+            }
         }
         return;
     }
