@@ -98,7 +98,7 @@ pub fn run(
         deliver,
     });
     let (summary, phases) = if rank == 0 {
-        let (own, phases) = std::thread::scope(|s| {
+        let phases = wire::fail_unless_interrupted(std::thread::scope(|s| {
             let job = &job;
             let local = s.spawn(move || backend.run_grid_job(instance, &job.0, monitor));
             while !local.is_finished() {
@@ -108,37 +108,21 @@ pub fn run(
             local
                 .join()
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the run panicked")))
-                .map(|phases| (delivery.encode(), phases))
-        })
-        .or_else(|e| {
-            if e.is::<Interrupted>() {
-                Err(e)
-            } else {
-                wire::fail_job(0, &format!("{e:#}"))
-            }
-        })?;
-        if let Some(o) = &outputs {
-            o.flush()?;
-        }
-        let summary = gather(&layout, plan, size, own, monitor)?;
-        if let Some(o) = outputs {
-            o.commit()?;
-        }
+        }))?;
+        let summary = wire::fail_unless_interrupted((|| {
+            outputs.as_ref().map_or(Ok(()), Outputs::flush)?;
+            let summary = gather(&layout, plan, size, delivery.encode(), monitor)?;
+            outputs.as_ref().map_or(Ok(()), Outputs::commit)?;
+            Ok(summary)
+        })())?;
         for r in 1..size {
             world.process_at_rank(r).send_with_tag(&summary[..], FINAL);
         }
         (summary, phases)
     } else {
-        let phases = match backend.run_grid_job(instance, &job.0, monitor) {
-            Ok(phases) => phases,
-            Err(e) if e.is::<Interrupted>() => return Err(e),
-            Err(e) => wire::report_failure(&format!("{e:#}")),
-        };
-        if let Some(o) = &outputs {
-            if let Err(e) = o.flush() {
-                wire::report_failure(&format!("{e:#}"));
-            }
-        }
+        let phases =
+            wire::fail_unless_interrupted(backend.run_grid_job(instance, &job.0, monitor))?;
+        wire::fail_unless_interrupted(outputs.as_ref().map_or(Ok(()), Outputs::flush))?;
         world
             .process_at_rank(0)
             .send_with_tag(&delivery.encode()[..], SLABS);
@@ -296,7 +280,7 @@ fn decode_summary(
 struct Outputs {
     files: Vec<File>,
     temps: Vec<(PathBuf, PathBuf)>,
-    committed: bool,
+    committed: std::cell::Cell<bool>,
 }
 
 impl Outputs {
@@ -328,7 +312,7 @@ impl Outputs {
         let mut outputs = Outputs {
             files: Vec::new(),
             temps,
-            committed: world.rank() != 0,
+            committed: std::cell::Cell::new(world.rank() != 0),
         };
         let created = if world.rank() == 0 {
             outputs.create(dir, layout)
@@ -385,12 +369,12 @@ impl Outputs {
     }
 
     /// Rank 0, once every rank has flushed: renames the files into place.
-    fn commit(mut self) -> anyhow::Result<()> {
+    fn commit(&self) -> anyhow::Result<()> {
         for (temp, target) in &self.temps {
             std::fs::rename(temp, target)
                 .with_context(|| format!("{}: cannot rename into place", target.display()))?;
         }
-        self.committed = true;
+        self.committed.set(true);
         wire::forget_on_abort();
         Ok(())
     }
@@ -398,7 +382,7 @@ impl Outputs {
 
 impl Drop for Outputs {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed.get() {
             for (temp, _) in &self.temps {
                 let _ = std::fs::remove_file(temp);
             }

@@ -94,8 +94,7 @@ fn coordinate(run: SeriesRun<'_>, monitor: &dyn Monitor) -> anyhow::Result<Serie
             }
             match rx.recv_timeout(POLL) {
                 Ok((i, Ok(p))) => partials[i as usize] = Some(p),
-                Ok((_, Err(e))) if e.is::<Interrupted>() => return Err(e),
-                Ok((_, Err(e))) => wire::fail_job(0, &format!("{e:#}")),
+                Ok((_, Err(e))) => return wire::fail_unless_interrupted(Err(e)),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => std::thread::sleep(POLL),
             }
@@ -146,11 +145,8 @@ fn work(run: SeriesRun<'_>) -> anyhow::Result<SeriesOutcome> {
             in_flight -= 1;
             continue;
         }
-        match run.batch(i) {
-            Ok(p) => root.send_with_tag(&[i, p.hi.to_bits(), p.lo.to_bits()][..], RESULT),
-            Err(e) if e.is::<Interrupted>() => return Err(e),
-            Err(e) => wire::report_failure(&format!("{e:#}")),
-        }
+        let p = wire::fail_unless_interrupted(run.batch(i))?;
+        root.send_with_tag(&[i, p.hi.to_bits(), p.lo.to_bits()][..], RESULT);
     }
     let (bits, _) = root.receive_vec_with_tag::<u64>(FINAL);
     Ok(SeriesOutcome {

@@ -213,3 +213,12 @@ pub fn report_failure(message: &str) -> ! {
     std::thread::sleep(ABORT_GRACE);
     abort(message)
 }
+
+/// Passes an interruption (Ctrl-C: every rank has it) back to the caller; any
+/// other failure of this rank's run ends the job through [`report_failure`].
+pub fn fail_unless_interrupted<T>(result: anyhow::Result<T>) -> anyhow::Result<T> {
+    match result {
+        Err(e) if !e.is::<gearbox_host::Interrupted>() => report_failure(&format!("{e:#}")),
+        other => other,
+    }
+}
