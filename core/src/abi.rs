@@ -201,6 +201,10 @@ pub struct GridJobFfi {
     pub n_dims: usize,
     /// Outer rows per slab (the canonical slab plan).
     pub rows_per_slab: u64,
+    /// First canonical slab to run (a part of the plan, e.g. one MPI rank's share).
+    pub slabs_first: u64,
+    /// One past the last canonical slab to run.
+    pub slabs_end: u64,
     /// Full coordinate axes.
     pub axes: *const RawSlice,
     /// Number of axes.

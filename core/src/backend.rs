@@ -68,7 +68,7 @@ pub trait Backend: Sized + Send + Sync + 'static {
         control: &Control,
     ) -> anyhow::Result<Dd>;
 
-    /// Computes every slab of `job` and hands each one's outputs to [`GridJob::deliver`].
+    /// Computes the slabs `job.slabs` of `job` and hands each one's outputs to [`GridJob::deliver`].
     fn run_grid(&self, kernel: &Kernel, job: &GridJob<'_>, control: &Control)
     -> anyhow::Result<()>;
 }
@@ -282,6 +282,8 @@ pub struct GridJob<'a> {
     pub dims: &'a [u64],
     /// The canonical slabs: outputs are delivered slab by slab of this plan.
     pub plan: SlabPlan,
+    /// The slabs of `plan` to run: all of them, or one MPI rank's share.
+    pub slabs: std::ops::Range<u64>,
     /// Full coordinate axes.
     pub axes: Vec<&'a [f64]>,
     /// True when the host supplies the inputs ([`GridJob::fetch`]); otherwise the
@@ -343,6 +345,7 @@ impl<'a> GridJob<'a> {
                     outer: dims[0],
                     rows: raw.rows_per_slab.max(1),
                 },
+                slabs: raw.slabs_first..raw.slabs_end,
                 axes,
                 host_inputs: raw.host_inputs,
                 n_inputs: raw.n_fields_in,

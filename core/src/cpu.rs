@@ -102,7 +102,7 @@ thread_local! {
 /// Most workers a CPU backend runs slabs on (its thread limit).
 const MAX_WORKERS: u64 = 4096;
 
-/// Runs every canonical slab of `job` on `executor`: inputs (the host's or
+/// Runs the canonical slabs `job.slabs` of `job` on `executor`: inputs (the host's or
 /// generated), the kernel's map, and delivery of the outputs. Workers claim slabs
 /// in increasing order, so the host's read-ahead streams and at most one slab
 /// per worker is in flight.
@@ -112,17 +112,18 @@ pub fn run_grid(
     job: &GridJob<'_>,
     control: &Control,
 ) -> anyhow::Result<()> {
-    let next = AtomicU64::new(0);
-    let results = executor.map(0..MAX_WORKERS.min(job.plan.len()), &|_| {
+    let next = AtomicU64::new(job.slabs.start);
+    let workers = MAX_WORKERS.min(job.slabs.end - job.slabs.start);
+    let results = executor.map(0..workers, &|_| {
         loop {
             let slab = next.fetch_add(1, Ordering::Relaxed);
-            if slab >= job.plan.len() {
+            if slab >= job.slabs.end {
                 return Ok(());
             }
             control.check()?;
             if let Err(e) = run_slab(kernel, job, slab) {
                 // Stop the other workers too.
-                next.store(job.plan.len(), Ordering::Relaxed);
+                next.store(job.slabs.end, Ordering::Relaxed);
                 return Err(e);
             }
             control.advance(1);

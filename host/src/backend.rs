@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use anyhow::{anyhow, bail};
 use gearbox_core::abi::{self, BackendVTable, ControlFfi, Handle, Str};
 use gearbox_core::backend::call;
+use gearbox_core::plan::OrderedSum;
 use gearbox_core::{BackendOptions, Cancelled, ChunkPlan, Dd, DeviceInfo, Kind};
 
 use crate::instance::Instance;
@@ -161,34 +162,135 @@ impl BackendLib {
     }
 }
 
+/// Chunks per series batch: a series is summed batch by batch, each batch on the
+/// backend from zero, and the batch partials folded in plan order here. The batch
+/// is also the unit MPI ranks are handed, so any split gives the same bits.
+pub const SERIES_BATCH_CHUNKS: u64 = 1024;
+
+/// A series run cut into canonical batches of [`SERIES_BATCH_CHUNKS`] chunks, for
+/// front ends that hand batches out (gearbox-mpi); [`OpenBackend::run_series`]
+/// folds all of them in order.
+pub struct SeriesRun<'a> {
+    backend: &'a OpenBackend,
+    instance: &'a Instance<'a>,
+    plan: ChunkPlan,
+    host: HostControl<'a>,
+}
+
+impl SeriesRun<'_> {
+    /// Number of batches.
+    pub fn batches(&self) -> u64 {
+        self.plan.len().div_ceil(SERIES_BATCH_CHUNKS)
+    }
+
+    /// Chunks in the whole run.
+    pub fn chunks(&self) -> u64 {
+        self.plan.len()
+    }
+
+    /// Chunks in batch `i`.
+    pub fn batch_chunks(&self, i: u64) -> u64 {
+        SERIES_BATCH_CHUNKS.min(self.plan.len() - i * SERIES_BATCH_CHUNKS)
+    }
+
+    /// The partial sum of batch `i`: its chunk partials folded in order from zero.
+    /// Cancellation through the monitor gives an [`Interrupted`] error.
+    pub fn batch(&self, i: u64) -> anyhow::Result<Dd> {
+        let first = i * SERIES_BATCH_CHUNKS;
+        let part = ChunkPlan::with_chunk_len(
+            self.plan.chunk(first).first,
+            self.plan.chunk(first + self.batch_chunks(i) - 1).last,
+            self.plan.chunk_len,
+        );
+        let kernel = self.instance.kernel();
+        let control = self.host.ffi();
+        let mut sum = Dd::ZERO;
+        let result = call(|err| {
+            (self.backend.vtable.run_series)(
+                self.backend.handle,
+                &kernel,
+                &part,
+                &control,
+                &mut sum,
+                err,
+            )
+        });
+        match result {
+            Ok(_) => Ok(sum),
+            Err(e) if e.is::<Cancelled>() => Err(Interrupted {
+                done: self.host.done(),
+                total: self.plan.len(),
+                unit: "chunks",
+            }
+            .into()),
+            Err(e) => Err(anyhow!(
+                "{} on {}: {e:#}",
+                self.instance.info().name,
+                self.backend.name
+            )),
+        }
+    }
+
+    /// Time per phase reported by the backend over the batches run.
+    pub fn into_phases(self) -> Vec<Phase> {
+        self.host.into_phases()
+    }
+}
+
 impl OpenBackend {
-    /// Sums a series instance over `plan`. Cancellation through `monitor` gives an
-    /// [`Interrupted`] error.
+    /// Starts a series run of `instance` over `plan`, reporting to `monitor`.
+    pub fn series_run<'a>(
+        &'a self,
+        instance: &'a Instance<'a>,
+        plan: &ChunkPlan,
+        monitor: &'a dyn Monitor,
+    ) -> anyhow::Result<SeriesRun<'a>> {
+        if instance.info().kind != Kind::Series {
+            bail!("{} is not a series workload", instance.info().name);
+        }
+        Ok(SeriesRun {
+            backend: self,
+            instance,
+            plan: *plan,
+            host: HostControl::new(monitor),
+        })
+    }
+
+    /// Sums a series instance over `plan`: every batch, folded in plan order.
+    /// Cancellation through `monitor` gives an [`Interrupted`] error.
     pub fn run_series(
         &self,
         instance: &Instance<'_>,
         plan: &ChunkPlan,
         monitor: &dyn Monitor,
     ) -> anyhow::Result<SeriesOutcome> {
-        if instance.info().kind != Kind::Series {
-            bail!("{} is not a series workload", instance.info().name);
+        let run = self.series_run(instance, plan, monitor)?;
+        let mut sum = OrderedSum::default();
+        for i in 0..run.batches() {
+            sum.push(run.batch(i)?);
         }
+        Ok(SeriesOutcome {
+            sum: sum.total(),
+            phases: run.into_phases(),
+        })
+    }
+
+    /// Runs a grid job the caller built with its own `deliver` (gearbox-mpi runs one
+    /// rank's slabs this way); returns the backend's time per phase. Cancellation
+    /// through `monitor` gives an [`Interrupted`] error.
+    pub fn run_grid_job(
+        &self,
+        instance: &Instance<'_>,
+        job: &abi::GridJobFfi,
+        monitor: &dyn Monitor,
+    ) -> anyhow::Result<Vec<Phase>> {
         let host = HostControl::new(monitor);
-        let control = host.ffi();
-        let kernel = instance.kernel();
-        let mut sum = Dd::ZERO;
-        let result = call(|err| {
-            (self.vtable.run_series)(self.handle, &kernel, plan, &control, &mut sum, err)
-        });
-        match result {
-            Ok(_) => Ok(SeriesOutcome {
-                sum,
-                phases: host.into_phases(),
-            }),
+        match self.run_grid_raw(instance, job, &host) {
+            Ok(()) => Ok(host.into_phases()),
             Err(e) if e.is::<Cancelled>() => Err(Interrupted {
                 done: host.done(),
-                total: plan.len(),
-                unit: "chunks",
+                total: job.slabs_end - job.slabs_first,
+                unit: "slabs",
             }
             .into()),
             Err(e) => Err(anyhow!("{} on {}: {e:#}", instance.info().name, self.name)),

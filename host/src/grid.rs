@@ -498,6 +498,8 @@ impl OpenBackend {
             dims: layout.dims.as_ptr(),
             n_dims: layout.dims.len(),
             rows_per_slab: plan.rows,
+            slabs_first: 0,
+            slabs_end: plan.len(),
             axes: raw_axes.as_ptr(),
             n_axes: raw_axes.len(),
             host_inputs: state.inputs.is_some(),

@@ -17,6 +17,13 @@ pub struct Instance<'r> {
     pub params: Params,
 }
 
+// SAFETY: the object behind the handle is `Send + Sync` (the `Workload` bound) and
+// the library's vtable is plain function pointers, so front ends may run an
+// instance from several threads (gearbox-mpi computes on one thread and talks on another).
+unsafe impl Send for Instance<'_> {}
+// SAFETY: as above; every call takes the instance by shared reference.
+unsafe impl Sync for Instance<'_> {}
+
 impl Drop for Instance<'_> {
     fn drop(&mut self) {
         (self.lib.vtable.destroy)(self.handle);

@@ -45,7 +45,9 @@ pub mod npy;
 pub mod outputs;
 pub mod writer;
 
-pub use backend::{Interrupted, Monitor, OpenBackend, Phase, SeriesOutcome, Silent};
+pub use backend::{
+    Interrupted, Monitor, OpenBackend, Phase, SERIES_BATCH_CHUNKS, SeriesOutcome, SeriesRun, Silent,
+};
 pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};

@@ -227,9 +227,11 @@ pub fn run(
     gpu.check_errors()?;
     control.record_phase("setup", setup.elapsed().as_secs_f64());
 
-    let batches: Vec<std::ops::Range<u64>> = (0..job.plan.len())
+    let batches: Vec<std::ops::Range<u64>> = job
+        .slabs
+        .clone()
         .step_by(slabs_per_batch as usize)
-        .map(|first| first..(first + slabs_per_batch).min(job.plan.len()))
+        .map(|first| first..(first + slabs_per_batch).min(job.slabs.end))
         .collect();
     let batch = Batch {
         gpu,

@@ -1,0 +1,485 @@
+//! A grid across ranks. The canonical slabs are split into one contiguous share
+//! per rank; each rank runs its share on its backend and writes its slabs into
+//! the output files at their offsets (rank 0 made the files, under temporary
+//! names, with their headers); per-slab checksums and samples go to rank 0,
+//! which folds them in slab order as one process does and, once every rank has
+//! flushed its part, renames the files into place.
+
+use std::ffi::c_void;
+use std::fs::{File, OpenOptions};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use gearbox_core::GridLayout;
+use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
+use gearbox_core::dd::Dd;
+use gearbox_core::plan::SlabPlan;
+use gearbox_host::grid::{FieldChecksum, SLAB_ELEMENTS, Sample, checksum, sample_points};
+use gearbox_host::{GridOutcome, GridRequest, Instance, Interrupted, Monitor, OpenBackend, npy};
+use mpi::traits::*;
+
+use crate::wire::{self, FAILED, FILES, FINAL, SLABS};
+
+/// Rank `rank`'s share of `slabs` slabs split over `size` ranks.
+fn share(rank: i32, size: i32, slabs: u64) -> Range<u64> {
+    let at = |r: i32| (u128::from(slabs) * r as u128 / size as u128) as u64;
+    at(rank)..at(rank + 1)
+}
+
+/// Runs grid `instance` on all ranks; every rank returns rank 0's outcome.
+pub fn run(
+    backend: &OpenBackend,
+    instance: &Instance<'_>,
+    request: &GridRequest<'_>,
+    monitor: &dyn Monitor,
+) -> anyhow::Result<GridOutcome> {
+    if request.arrays.is_some() || request.keep_outputs {
+        bail!("gearbox-mpi reads grids from files or the workload, and keeps no outputs in memory");
+    }
+    let world = wire::world();
+    let (rank, size) = (world.rank(), world.size());
+    let layout = instance.layout()?;
+    if layout.is_empty() {
+        bail!(
+            "{}: the grid {:?} has a zero-sized dimension",
+            instance.info().name,
+            layout.dims
+        );
+    }
+    let plan = SlabPlan::new(layout.dims[0], layout.row_len(), SLAB_ELEMENTS);
+    let (axes, inputs) = wire::agree(match &request.input_dir {
+        Some(dir) => load_inputs(dir, &layout),
+        None => instance.axes(&layout).map(|axes| (axes, Vec::new())),
+    })?;
+    let outputs = match &request.output_dir {
+        Some(dir) => Some(Outputs::open(dir, &layout)?),
+        None => None,
+    };
+    let points = sample_points(&layout.dims);
+    let delivery = Delivery {
+        plan,
+        row_len: layout.row_len(),
+        n_outputs: layout.outputs.len(),
+        slabs: share(rank, size, plan.len()),
+        files: outputs.as_ref().map(|o| o.files.as_slice()).unwrap_or(&[]),
+        data_start: npy::header(&layout.dims).len() as u64,
+        sums: Mutex::new(vec![None; share(rank, size, plan.len()).count()]),
+        samples: points
+            .iter()
+            .map(|p| (linear(p, &layout.dims), Mutex::new(None)))
+            .collect(),
+    };
+    let raw = |v: &[Vec<f64>]| -> Vec<RawSlice> {
+        v.iter()
+            .map(|a| RawSlice {
+                ptr: a.as_ptr(),
+                len: a.len(),
+            })
+            .collect()
+    };
+    let (raw_axes, raw_inputs) = (raw(&axes), raw(&inputs));
+    let job = Job(GridJobFfi {
+        dims: layout.dims.as_ptr(),
+        n_dims: layout.dims.len(),
+        rows_per_slab: plan.rows,
+        slabs_first: delivery.slabs.start,
+        slabs_end: delivery.slabs.end,
+        axes: raw_axes.as_ptr(),
+        n_axes: raw_axes.len(),
+        inputs: raw_inputs.as_ptr(),
+        n_inputs: raw_inputs.len(),
+        n_fields_in: layout.inputs.len(),
+        n_fields_out: layout.outputs.len(),
+        deliver_ctx: &delivery as *const Delivery as *const c_void,
+        deliver,
+    });
+    let (summary, phases) = if rank == 0 {
+        let phases = wire::fail_unless_interrupted(std::thread::scope(|s| {
+            let job = &job;
+            let local = s.spawn(move || backend.run_grid_job(instance, &job.0, monitor));
+            while !local.is_finished() {
+                poll_failures();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            local
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the run panicked")))
+        }))?;
+        let summary = wire::fail_unless_interrupted((|| {
+            outputs.as_ref().map_or(Ok(()), Outputs::flush)?;
+            let summary = gather(&layout, plan, size, delivery.encode(), monitor)?;
+            outputs.as_ref().map_or(Ok(()), Outputs::commit)?;
+            Ok(summary)
+        })())?;
+        for r in 1..size {
+            world.process_at_rank(r).send_with_tag(&summary[..], FINAL);
+        }
+        (summary, phases)
+    } else {
+        let phases =
+            wire::fail_unless_interrupted(backend.run_grid_job(instance, &job.0, monitor))?;
+        wire::fail_unless_interrupted(outputs.as_ref().map_or(Ok(()), Outputs::flush))?;
+        world
+            .process_at_rank(0)
+            .send_with_tag(&delivery.encode()[..], SLABS);
+        let (summary, _) = world.process_at_rank(0).receive_vec_with_tag::<u64>(FINAL);
+        (summary, phases)
+    };
+    let (checksums, samples) = decode_summary(&summary, &layout, &points);
+    Ok(GridOutcome {
+        layout,
+        checksums,
+        samples,
+        arrays: Vec::new(),
+        phases,
+    })
+}
+
+/// A grid job shared with the thread that runs rank 0's share.
+struct Job(GridJobFfi);
+
+// SAFETY: the job's pointers are shared reads of this function's buffers, and its
+// `deliver` context (a `Delivery`) is thread-safe.
+unsafe impl Sync for Job {}
+
+/// Flat index of a grid point (C order).
+fn linear(index: &[u64], dims: &[u64]) -> u64 {
+    index.iter().zip(dims).fold(0, |acc, (&i, &d)| acc * d + i)
+}
+
+/// Whole fields, one vector each.
+type Fields = Vec<Vec<f64>>;
+
+/// Reads every axis and input field of `layout` from `dir` (whole, on every rank).
+fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Fields, Fields)> {
+    let read = |name: &String, shape: &[u64]| npy::read(&dir.join(format!("{name}.npy")), shape);
+    let axes = layout
+        .axes
+        .iter()
+        .zip(&layout.dims)
+        .map(|(n, &d)| read(n, &[d]))
+        .collect::<anyhow::Result<_>>()?;
+    let inputs = layout
+        .inputs
+        .iter()
+        .map(|n| read(n, &layout.dims))
+        .collect::<anyhow::Result<_>>()?;
+    Ok((axes, inputs))
+}
+
+/// Rank 0, while it computes: a rank that reports a failure ends the job.
+fn poll_failures() {
+    let world = wire::world();
+    if let Some((message, status)) = world.any_process().immediate_matched_probe_with_tag(FAILED) {
+        let from = status.source_rank();
+        let (words, _) = (message, status).matched_receive_vec::<u64>();
+        wire::fail_job(from, &wire::decode_text(&words));
+    }
+}
+
+/// Rank 0: every rank's per-slab checksums and samples, folded in slab order.
+fn gather(
+    layout: &GridLayout,
+    plan: SlabPlan,
+    size: i32,
+    own: Vec<u64>,
+    monitor: &dyn Monitor,
+) -> anyhow::Result<Vec<u64>> {
+    let world = wire::world();
+    let mut parts: Vec<Option<Vec<u64>>> = vec![None; size as usize];
+    parts[0] = Some(own);
+    while parts.iter().any(Option::is_none) {
+        poll_failures();
+        if let Some((message, status)) = world.any_process().immediate_matched_probe_with_tag(SLABS)
+        {
+            let from = status.source_rank();
+            let (words, _) = (message, status).matched_receive_vec::<u64>();
+            monitor.advance(share(from, size, plan.len()).count() as u64);
+            parts[from as usize] = Some(words);
+            continue;
+        }
+        if monitor.cancelled() {
+            bail!(Interrupted {
+                done: 0,
+                total: plan.len(),
+                unit: "slabs"
+            });
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let n_out = layout.outputs.len();
+    let mut totals = vec![[Dd::ZERO; 2]; n_out];
+    let mut samples: Vec<Option<&[u64]>> = vec![None; sample_points(&layout.dims).len()];
+    for (r, words) in parts.iter().enumerate() {
+        let words = words.as_deref().expect("all gathered");
+        let slabs = share(r as i32, size, plan.len()).count();
+        let (sums, found) = words.split_at(slabs * n_out * 4);
+        for slab in sums.chunks_exact(n_out * 4) {
+            for (total, s) in totals.iter_mut().zip(slab.chunks_exact(4)) {
+                total[0] = total[0] + dd(s[0], s[1]);
+                total[1] = total[1] + dd(s[2], s[3]);
+            }
+        }
+        for entry in found.chunks_exact(1 + n_out) {
+            samples[entry[0] as usize] = Some(&entry[1..]);
+        }
+    }
+    let mut summary: Vec<u64> = totals
+        .iter()
+        .flat_map(|[s, q]| [s.to_f64().to_bits(), q.to_f64().to_bits()])
+        .collect();
+    for s in samples {
+        summary.extend_from_slice(s.context("no rank delivered a sample point")?);
+    }
+    Ok(summary)
+}
+
+fn dd(hi: u64, lo: u64) -> Dd {
+    Dd {
+        hi: f64::from_bits(hi),
+        lo: f64::from_bits(lo),
+    }
+}
+
+/// Checksums and samples from rank 0's summary: Σx and Σx² per output, then the
+/// outputs at each sample point.
+fn decode_summary(
+    words: &[u64],
+    layout: &GridLayout,
+    points: &[Vec<u64>],
+) -> (Vec<FieldChecksum>, Vec<Sample>) {
+    let n_out = layout.outputs.len();
+    let f = |w: &u64| f64::from_bits(*w);
+    let checksums = layout
+        .outputs
+        .iter()
+        .zip(words.chunks_exact(2))
+        .map(|(name, w)| FieldChecksum {
+            name: name.clone(),
+            sum: f(&w[0]),
+            sum_sq: f(&w[1]),
+        })
+        .collect();
+    let samples = points
+        .iter()
+        .zip(words[2 * n_out..].chunks_exact(n_out))
+        .map(|(index, w)| Sample {
+            index: index.clone(),
+            values: w.iter().map(f).collect(),
+        })
+        .collect();
+    (checksums, samples)
+}
+
+/// The output files of one run: temporary names rank 0 made (header and size),
+/// open for writing on every rank; removed unless committed.
+struct Outputs {
+    files: Vec<File>,
+    temps: Vec<(PathBuf, PathBuf)>,
+    committed: std::cell::Cell<bool>,
+}
+
+impl Outputs {
+    /// Rank 0 creates the files, then tells the others their names (its process id).
+    fn open(dir: &Path, layout: &GridLayout) -> anyhow::Result<Outputs> {
+        let world = wire::world();
+        let tag = if world.rank() == 0 {
+            let pid = u64::from(std::process::id());
+            for r in 1..world.size() {
+                world.process_at_rank(r).send_with_tag(&[pid][..], FILES);
+            }
+            pid
+        } else {
+            world
+                .process_at_rank(0)
+                .receive_vec_with_tag::<u64>(FILES)
+                .0[0]
+        };
+        let temps: Vec<(PathBuf, PathBuf)> = layout
+            .outputs
+            .iter()
+            .map(|name| {
+                (
+                    dir.join(format!(".{name}.npy.mpi-{tag}.tmp")),
+                    dir.join(format!("{name}.npy")),
+                )
+            })
+            .collect();
+        let mut outputs = Outputs {
+            files: Vec::new(),
+            temps,
+            committed: std::cell::Cell::new(world.rank() != 0),
+        };
+        let created = if world.rank() == 0 {
+            outputs.create(dir, layout)
+        } else {
+            Ok(())
+        };
+        // The others open the files once rank 0 has made them.
+        wire::agree(created)?;
+        let opened = if world.rank() == 0 {
+            Ok(())
+        } else {
+            outputs.temps.iter().try_for_each(|(temp, _)| {
+                let file = OpenOptions::new().write(true).open(temp).with_context(|| {
+                    format!("{}: cannot open (is the output directory on a file system every rank shares?)", temp.display())
+                })?;
+                outputs.files.push(file);
+                Ok(())
+            })
+        };
+        wire::agree(opened)?;
+        Ok(outputs)
+    }
+
+    /// Rank 0: makes the files, with their headers and full length.
+    fn create(&mut self, dir: &Path, layout: &GridLayout) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        let head = npy::header(&layout.dims);
+        for (temp, _) in &self.temps {
+            wire::remove_on_abort(temp);
+            let mut file =
+                File::create(temp).with_context(|| format!("{}: cannot create", temp.display()))?;
+            std::io::Write::write_all(&mut file, &head)?;
+            file.set_len(head.len() as u64 + layout.len() * 8)
+                .with_context(|| {
+                    format!(
+                        "{}: cannot reserve {} bytes",
+                        temp.display(),
+                        layout.len() * 8
+                    )
+                })?;
+            self.files.push(file);
+        }
+        Ok(())
+    }
+
+    /// Makes this rank's writes durable.
+    fn flush(&self) -> anyhow::Result<()> {
+        for (file, (temp, _)) in self.files.iter().zip(&self.temps) {
+            file.sync_data()
+                .with_context(|| format!("{}: cannot flush", temp.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Rank 0, once every rank has flushed: renames the files into place.
+    fn commit(&self) -> anyhow::Result<()> {
+        for (temp, target) in &self.temps {
+            std::fs::rename(temp, target)
+                .with_context(|| format!("{}: cannot rename into place", target.display()))?;
+        }
+        self.committed.set(true);
+        wire::forget_on_abort();
+        Ok(())
+    }
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        if !self.committed.get() {
+            for (temp, _) in &self.temps {
+                let _ = std::fs::remove_file(temp);
+            }
+        }
+    }
+}
+
+/// This rank's side of the `deliver` callback: files, per-slab checksums, samples.
+struct Delivery<'a> {
+    plan: SlabPlan,
+    row_len: u64,
+    n_outputs: usize,
+    slabs: Range<u64>,
+    files: &'a [File],
+    data_start: u64,
+    sums: Mutex<Vec<Option<Vec<[Dd; 2]>>>>,
+    samples: Vec<(u64, Mutex<Option<Vec<f64>>>)>,
+}
+
+impl Delivery<'_> {
+    fn take(&self, slab: u64, outputs: &[&[f64]]) -> anyhow::Result<()> {
+        if !self.slabs.contains(&slab) {
+            bail!(
+                "backend delivered slab {slab}, outside this rank's share {:?}",
+                self.slabs
+            );
+        }
+        let rows = self.plan.slab(slab);
+        let offset = rows.start * self.row_len;
+        let len = ((rows.end - rows.start) * self.row_len) as usize;
+        if outputs.len() != self.n_outputs || outputs.iter().any(|o| o.len() != len) {
+            bail!("backend delivered slab {slab} with wrong sizes");
+        }
+        for (file, values) in self.files.iter().zip(outputs) {
+            // SAFETY: f64 has no padding; u8 has alignment 1.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(values.as_ptr() as *const u8, values.len() * 8)
+            };
+            file.write_all_at(bytes, self.data_start + offset * 8)
+                .context("output write failed")?;
+        }
+        for (index, value) in &self.samples {
+            if (offset..offset + len as u64).contains(index) {
+                let at = (index - offset) as usize;
+                *value.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(outputs.iter().map(|o| o[at]).collect());
+            }
+        }
+        let mut sums = self.sums.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = &mut sums[(slab - self.slabs.start) as usize];
+        if slot.is_some() {
+            bail!("backend delivered slab {slab} twice");
+        }
+        *slot = Some(outputs.iter().map(|o| checksum(o)).collect());
+        Ok(())
+    }
+
+    /// Per-slab Σx and Σx² (hi, lo bits) of every output, then `[point, values…]`
+    /// for each sample point in this rank's share.
+    fn encode(&self) -> Vec<u64> {
+        let sums = self.sums.lock().unwrap_or_else(|p| p.into_inner());
+        let mut words: Vec<u64> = sums
+            .iter()
+            .flat_map(|s| s.iter().flatten())
+            .flat_map(|[s, q]| [s.hi, s.lo, q.hi, q.lo].map(f64::to_bits))
+            .collect();
+        for (p, (_, v)) in self.samples.iter().enumerate() {
+            if let Some(values) = &*v.lock().unwrap_or_else(|p| p.into_inner()) {
+                words.push(p as u64);
+                words.extend(values.iter().map(|x| x.to_bits()));
+            }
+        }
+        words
+    }
+}
+
+extern "C" fn deliver(
+    ctx: *const c_void,
+    slab: u64,
+    outputs: *const RawSlice,
+    n: usize,
+    err: Sink,
+) -> i32 {
+    // SAFETY: `ctx` is the `Delivery` of the running job; `outputs` holds `n` live slices.
+    let (d, outputs) = unsafe {
+        let raw = std::slice::from_raw_parts(outputs, n);
+        let outputs: Vec<&[f64]> = raw
+            .iter()
+            .map(|s| std::slice::from_raw_parts(s.ptr, s.len))
+            .collect();
+        (&*(ctx as *const Delivery), outputs)
+    };
+    match d.take(slab, &outputs) {
+        Ok(()) => abi::OK,
+        Err(e) => {
+            err.put(&format!("{e:#}"));
+            abi::FAILED
+        }
+    }
+}

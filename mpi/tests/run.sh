@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Tests of gearbox-mpi under mpirun (called by test.sh where mpirun exists): series
+# results bit-identical to `gearbox run` for 1, 2 and 3 ranks, grid output files
+# byte-identical, and a rank that fails ending the job with one line and an error
+# exit, never a hang. Expects the workspace built in release (test.sh does it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --release --quiet --manifest-path mpi/Cargo.toml --target-dir target
+
+bin=target/release
+mpirun=(mpirun -q --oversubscribe --bind-to none)
+[ "$(id -u)" = 0 ] && mpirun+=(--allow-run-as-root)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# The result's fields of a --json report (wherever the schema puts them), exactly as printed.
+pick() {
+    python3 -c '
+import json, sys
+def find(d, key):
+    if isinstance(d, dict):
+        if key in d:
+            return d[key]
+        for v in d.values():
+            r = find(v, key)
+            if r is not None:
+                return r
+    return None
+d = json.loads(sys.argv[1])
+print(" ".join(json.dumps(find(d, k)) for k in sys.argv[2:]))' "$@" 2>/dev/null || echo "(unreadable: $1)"
+}
+value() { pick "$1" value; }
+fields() { pick "$1" checksums samples; }
+
+# Series: the same bits from one process and from every rank count and backend.
+for job in "basel --n 1e9" "kempner --n 1e9" "trig --n 1e9"; do
+    for backend in "serial" "rayon --threads 2"; do
+        # shellcheck disable=SC2086
+        want=$(value "$("$bin/gearbox" run $job --backend $backend --json)")
+        for np in 1 2 3; do
+            # shellcheck disable=SC2086
+            got=$(value "$(timeout 120 "${mpirun[@]}" -np "$np" "$bin/gearbox-mpi" run $job --backend $backend --json)")
+            if [ "$got" = "$want" ]; then
+                echo "ok   $job --backend $backend, $np ranks: $got"
+            else
+                fail "$job --backend $backend, $np ranks: $got, one process: $want"
+            fi
+        done
+    done
+done
+
+# The GPU backend (lavapipe here) across ranks too, where it has an adapter.
+if "$bin/gearbox" run basel --n 1e3 --backend wgpu --quiet >/dev/null 2>&1; then
+    want=$(value "$("$bin/gearbox" run basel --n 1e9 --backend wgpu --json)")
+    got=$(value "$(timeout 120 "${mpirun[@]}" -np 2 "$bin/gearbox-mpi" run basel --n 1e9 --backend wgpu --json)")
+    [ "$got" = "$want" ] && echo "ok   basel --n 1e9 --backend wgpu, 2 ranks: $got" ||
+        fail "basel --n 1e9 --backend wgpu, 2 ranks: $got, one process: $want"
+elif [ "${CI:-}" = true ]; then
+    fail "no wgpu adapter (CI=true requires one)"
+else
+    echo "skipped: wgpu across ranks (no adapter here)"
+fi
+
+# Grids without files: checksums and samples equal one process's.
+for job in "velocity --grid 30x200x200" "sincos --n 3e6"; do
+    # shellcheck disable=SC2086
+    want=$(fields "$("$bin/gearbox" run $job --json)")
+    # shellcheck disable=SC2086
+    got=$(fields "$(timeout 120 "${mpirun[@]}" -np 3 "$bin/gearbox-mpi" run $job --json)")
+    [ "$got" = "$want" ] && echo "ok   $job, 3 ranks: checksums and samples identical" ||
+        fail "$job, 3 ranks: $got, one process: $want"
+done
+
+# Grids with files: the .npy files every rank wrote into equal one process's, byte for byte.
+"$bin/gearbox" run velocity --grid 30x200x200 --output "$scratch/one" --quiet >/dev/null
+for np in 2 3; do
+    timeout 120 "${mpirun[@]}" -np "$np" "$bin/gearbox-mpi" run velocity --grid 30x200x200 \
+        --output "$scratch/np$np" --quiet >/dev/null
+    for field in vx vy vz; do
+        if cmp -s "$scratch/one/$field.npy" "$scratch/np$np/$field.npy"; then
+            echo "ok   velocity $field.npy, $np ranks: identical"
+        else
+            fail "velocity $field.npy from $np ranks differs from one process's"
+        fi
+    done
+    extra=$(find "$scratch/np$np" -name '.*' -type f | wc -l)
+    [ "$extra" = 0 ] || fail "velocity, $np ranks: $extra temporary files left"
+done
+
+# Faults: one rank fails (at set-up or while summing); the job ends with an error
+# exit and one line naming rank 1, within the timeout, and commits no output.
+cp "$bin/libfixture_rank_fault.so" "$scratch/libgearbox_plugin_rank_fault.so"
+for stage in setup run; do
+    set +e
+    err=$(timeout 60 "${mpirun[@]}" -np 3 "$bin/gearbox-mpi" --plugin-dir "$scratch" \
+        run rank-fault --stage "$stage" --threads 1 2>&1 >/dev/null)
+    code=$?
+    set -e
+    lines=$(grep -c . <<<"$err" || true)
+    if [ "$code" = 124 ]; then
+        fail "rank-fault --stage $stage: still running after 60 s"
+    elif [ "$code" = 0 ] || [ "$lines" != 1 ] || ! grep -q "rank 1" <<<"$err"; then
+        fail "rank-fault --stage $stage: exit $code, stderr: $err"
+    else
+        echo "ok   rank-fault --stage $stage: exit $code: $err"
+    fi
+done
+
+[ "$failures" = 0 ] || { echo "$failures MPI test(s) failed"; exit 1; }
+echo "all MPI tests passed"
