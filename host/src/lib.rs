@@ -27,7 +27,8 @@
 //! - [`instance`]: a workload [`Instance`] and what the host asks of it;
 //! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
 //! - [`grid`]: grid runs — inputs from files, memory or the workload, outputs to files or memory;
-//! - [`job`]: one run of any kind, timed, as typed values and JSON;
+//! - [`job`]: one run of any kind, timed, as typed values;
+//! - [`json`]: runs, workloads and backends as JSON (schema 1, docs/JSON.md);
 //! - [`npy`]: NumPy `.npy` files;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
@@ -35,6 +36,7 @@ pub mod backend;
 pub mod grid;
 pub mod instance;
 pub mod job;
+pub mod json;
 pub mod kit;
 pub mod loader;
 pub mod npy;
