@@ -36,6 +36,7 @@ __all__ = [
     "backends",
     "compare",
     "run",
+    "search_dirs",
     "workloads",
 ]
 
