@@ -43,7 +43,7 @@ def test_other_threads_run_while_gearbox_computes():
     counter = threading.Thread(target=count)
     counter.start()
     try:
-        r = gearbox.run("basel", n=3 * 10**8, backend="serial")
+        r = gearbox.run("basel", n=2 * 10**9, backend="serial")  # about a second
     finally:
         done.set()
         counter.join()
