@@ -19,7 +19,7 @@ def numpy_basel(n, chunk=10**7):
     total = 0.0
     for stop in range(n, 0, -chunk):
         k = np.arange(max(stop - chunk, 0) + 1, stop + 1, dtype=np.float64)
-        total += np.sum(1.0 / (k * k))
+        total += float(np.sum(1.0 / (k * k)))
     return total
 
 
