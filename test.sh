@@ -6,6 +6,17 @@ cd "$(dirname "$0")"
 cargo build --release --workspace
 cargo test --release --workspace
 examples/check-template.sh
+
+# The Python package, installed into target/venv (made on the first run), and its tests.
+venv=target/venv
+if [ ! -x "$venv/bin/python" ]; then
+    # First run on this machine: a virtual environment with what the tests import (from PyPI).
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet maturin numpy pytest
+fi
+PATH="$PWD/$venv/bin:$PATH" pip install --quiet --no-build-isolation ./python
+"$venv/bin/python" -m pytest -rs python/tests
+
 # gearbox-mpi under mpirun where MPI is installed (CI installs it, so there it must run).
 if command -v mpirun >/dev/null; then
     mpi/tests/run.sh

@@ -110,7 +110,7 @@ def gearbox_seconds(args):
     """One timed run after a warm-up in the same process (`gearbox bench --repeat 1`), as the
     peers time their compute after a warm-up call (JIT, thread pools, idle cores waking)."""
     args = ["bench"] + args[1:] if args[0] == "run" else args
-    return run_json([str(GEARBOX)] + args + ["--repeat", "1", "--json", "--quiet"])["seconds"]["median"]
+    return run_json([str(GEARBOX)] + args + ["--repeat", "1", "--json", "--quiet"])["seconds"]
 
 
 def peer_seconds(cmd, env):

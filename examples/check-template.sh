@@ -71,10 +71,11 @@ reference = float(s)
 ulp = math.ulp(reference)
 for backend in backends:
     run = json.load(open(f"{work}/altharm-{backend}.json"))
-    error = abs(run["value"] - reference) / ulp
+    result = run["result"]
+    error = abs(result["value"] - reference) / ulp
     bound = 8 if backend == "wgpu" else 2
-    report(run["workload"] == "altharm" and error <= bound and abs(run["exact"] - reference) <= ulp,
-           f"altharm N={n} on {backend}: {run['value']!r}, {error:.1f} ulp from {reference!r} (bound {bound}),")
+    report(run["workload"] == "altharm" and error <= bound and abs(result["exact"] - reference) <= ulp,
+           f"altharm N={n} on {backend}: {result['value']!r}, {error:.1f} ulp from {reference!r} (bound {bound}),")
 
 # polar: sum and sum of squares of vx and vy over the grid.
 step = 1.0 / (nr - 1)
@@ -87,7 +88,7 @@ for i in range(nr):
         sums["vy"].append(sin / r + r * cos)
 for backend in backends:
     run = json.load(open(f"{work}/polar-{backend}.json"))
-    for c in run["checksums"]:
+    for c in run["result"]["checksums"]:
         values = sums[c["name"]]
         sq = math.fsum(v * v for v in values)
         # Each element is within a few ulps of its terms (|1/r| + |r| < 3).

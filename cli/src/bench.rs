@@ -3,7 +3,7 @@
 
 use clap::ArgMatches;
 use gearbox_core::Kind;
-use gearbox_host::{Instance, Registry};
+use gearbox_host::{Instance, Registry, json};
 use serde_json::json;
 
 use crate::stats::Summary;
@@ -101,31 +101,20 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let throughput = amount / times.median;
 
     if sub.get_flag("json") {
-        let mut phase_json = serde_json::Map::new();
-        for (name, s) in &phases {
-            phase_json.insert(name.clone(), json!(s));
-        }
-        phase_json.insert(
-            "load".into(),
-            json!({"min": load_seconds, "median": load_seconds, "max": load_seconds}),
-        );
-        println!(
-            "{}",
-            json!({
-                "workload": name,
-                "params": instance.params,
-                "backend": backend.name,
-                "device": backend.device.device,
-                "threads": backend.device.threads,
-                "repeat": repeat,
-                "warm_up_seconds": warm_up.seconds,
-                "seconds": times,
-                "throughput": throughput,
-                "throughput_unit": unit.trim(),
-                "phases": phase_json,
-                "result": warm_up.outcome.to_json(),
-            })
-        );
+        let timed = |name: &str, s: &Summary| json!({"name": name, "seconds": s.median, "seconds_min": s.min, "seconds_max": s.max});
+        let load = Summary::of(&[load_seconds]);
+        let mut phase_json = vec![timed("load", &load)];
+        phase_json.extend(phases.iter().map(|(name, s)| timed(name, s)));
+        let mut record = json::run(&instance, &backend, &warm_up);
+        record["seconds"] = json!(times.median);
+        record["seconds_min"] = json!(times.min);
+        record["seconds_max"] = json!(times.max);
+        record["phases"] = json!(phase_json);
+        record["repeat"] = json!(repeat);
+        record["warm_up_seconds"] = json!(warm_up.seconds);
+        record["throughput"] = json!(throughput);
+        record["throughput_unit"] = json!(unit.trim());
+        println!("{}", json::document("bench", record));
         return Ok(());
     }
     println!("{}", job::headline(&instance, &backend));

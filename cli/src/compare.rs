@@ -5,10 +5,8 @@
 use clap::ArgMatches;
 use gearbox_core::dd::ulp_error;
 use gearbox_core::{BackendOptions, Kind};
-use gearbox_host::Registry;
+use gearbox_host::{Finished, Outcome, Registry, json};
 use serde_json::json;
-
-use gearbox_host::{Finished, Outcome};
 
 use crate::{format, job};
 
@@ -23,6 +21,8 @@ struct Row {
     device: String,
     gpu: bool,
     run: Result<Finished, String>,
+    /// The run as JSON (docs/JSON.md), when it finished.
+    record: Option<serde_json::Value>,
 }
 
 /// Runs the workload in `matches` on every backend and prints the table; fails
@@ -46,17 +46,23 @@ pub fn compare(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> 
                 options.clone()
             };
             match job::open_backend(registry, &backend, &opts) {
-                Ok((b, _)) => Row {
-                    device: b.device.device.clone(),
-                    gpu: b.device.threads.is_none(),
-                    run: job::execute(&b, &instance, &request, quiet).map_err(|e| format!("{e:#}")),
-                    backend,
-                },
+                Ok((b, _)) => {
+                    let run =
+                        job::execute(&b, &instance, &request, quiet).map_err(|e| format!("{e:#}"));
+                    Row {
+                        device: b.device.device.clone(),
+                        gpu: b.device.threads.is_none(),
+                        record: run.as_ref().ok().map(|f| json::run(&instance, &b, f)),
+                        run,
+                        backend,
+                    }
+                }
                 Err(e) => Row {
                     backend,
                     device: "-".into(),
                     gpu: false,
                     run: Err(format!("unavailable: {e:#}")),
+                    record: None,
                 },
             }
         })
@@ -94,8 +100,6 @@ pub fn compare(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> 
                 let target = exact.unwrap_or(*reference);
                 let ok = (value - target).abs() <= bound;
                 let entry = json!({
-                    "value": value,
-                    "error_ulps": exact.map(|e| ulp_error(*value, e)),
                     "vs_serial_ulps": ulp_error(*value, *reference),
                     "bound": bound,
                 });
@@ -117,29 +121,25 @@ pub fn compare(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> 
                         (c.sum - r.sum).abs() <= sum_bound
                             && (c.sum_sq - r.sum_sq).abs() <= sq_bound
                     });
-                (
-                    json!({"checksums": grid.checksums, "worst_fraction_of_bound": worst}),
-                    ok,
-                )
+                (json!({"worst_fraction_of_bound": worst}), ok)
             }
             _ => unreachable!("one workload has one kind"),
         };
         if !ok {
             failures.push(row.backend.clone());
         }
-        let mut entry = entry;
-        entry["backend"] = json!(row.backend);
-        entry["device"] = json!(row.device);
-        entry["seconds"] = json!(run.seconds);
-        entry["agrees"] = json!(ok);
-        table.push(entry);
+        let mut record = row.record.clone().unwrap_or_default();
+        if let (Some(record), serde_json::Value::Object(checks)) = (record.as_object_mut(), entry) {
+            record.extend(checks);
+        }
+        record["agrees"] = json!(ok);
+        table.push(record);
     }
 
     if sub.get_flag("json") {
-        println!(
-            "{}",
-            json!({"workload": name, "params": instance.params, "exact": instance.exact()?, "backends": table})
-        );
+        let params = json::params(&instance.info().params, instance.params.iter());
+        let body = json!({"workload": name, "params": params, "exact": instance.exact()?, "backends": table});
+        println!("{}", json::document("compare", body));
     } else {
         print_table(
             name,
@@ -194,8 +194,8 @@ fn print_table(
                 "{:<8} {:<52} {:>24}  {:>14}  {:>15.1}  {:>10}  {agrees}",
                 text("backend"),
                 text("device"),
-                format::value(row["value"].as_f64().unwrap_or(f64::NAN)),
-                row["error_ulps"]
+                format::value(row["result"]["value"].as_f64().unwrap_or(f64::NAN)),
+                row["result"]["error_ulps"]
                     .as_f64()
                     .map_or("-".into(), |u| format!("{u:.1}")),
                 row["vs_serial_ulps"].as_f64().unwrap_or(f64::NAN),

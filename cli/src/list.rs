@@ -1,8 +1,6 @@
 //! `gearbox list`: what was found, from which file, and whether it works here.
 
-use gearbox_core::BackendOptions;
-use gearbox_host::Registry;
-use serde_json::json;
+use gearbox_host::{Registry, json};
 
 /// Prints every backend (opened, to show its device or why it is unavailable)
 /// and every workload with its parameters.
@@ -10,28 +8,18 @@ pub fn list(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
     let backends: Vec<serde_json::Value> = registry
         .backend_names()
         .iter()
-        .map(|name| {
-            let slot = registry.backend(name);
-            let opened = slot.library.map_err(anyhow::Error::msg).and_then(|lib| lib.open(&BackendOptions::default()));
-            match opened {
-                Ok(b) => json!({"name": name, "file": slot.path, "available": true, "device": b.device.device, "threads": b.device.threads}),
-                Err(e) => json!({"name": name, "file": slot.path, "available": false, "reason": format!("{e:#}")}),
-            }
-        })
+        .map(|name| json::backend(registry, name))
         .collect();
     if as_json {
-        let workloads: Vec<serde_json::Value> = registry
-            .workloads
-            .iter()
-            .map(|w| json!({"name": w.info.name, "kind": w.info.kind, "about": w.info.about, "file": w.path, "params": w.info.params}))
-            .collect();
-        let out = json!({
+        let workloads: Vec<serde_json::Value> =
+            registry.workloads.iter().map(json::workload).collect();
+        let body = serde_json::json!({
             "search_dirs": registry.dirs,
             "backends": backends,
             "workloads": workloads,
             "problems": registry.problems,
         });
-        println!("{out}");
+        println!("{}", json::document("list", body));
         if registry.workloads.is_empty() {
             anyhow::bail!(registry.nothing_found());
         }

@@ -2,10 +2,7 @@
 //! error and time.
 
 use clap::ArgMatches;
-use gearbox_host::{Phase, Registry};
-use serde_json::json;
-
-use gearbox_host::{Finished, Outcome};
+use gearbox_host::{Finished, Outcome, Phase, Registry, json};
 
 use crate::{format, job};
 
@@ -40,18 +37,12 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     phases.extend(finished.phases.iter().cloned());
 
     if sub.get_flag("json") {
-        let mut out = json!({
-            "workload": name,
-            "params": instance.params,
-            "backend": backend.name,
-            "device": backend.device.device,
-            "threads": backend.device.threads,
-            "seconds": finished.seconds,
-            "load_seconds": load_seconds,
-            "phases": phases,
-        });
-        merge(&mut out, finished.outcome.to_json());
-        println!("{out}");
+        let shown = Finished {
+            phases: phases.clone(),
+            ..finished
+        };
+        let record = json::run(&instance, &backend, &shown);
+        println!("{}", json::document("run", record));
         return Ok(());
     }
 
@@ -89,12 +80,6 @@ pub fn grid_shape(layout: &gearbox_core::GridLayout) -> String {
         })
         .collect();
     format!("{} = {} points", dims.join(" × "), layout.len())
-}
-
-fn merge(target: &mut serde_json::Value, extra: serde_json::Value) {
-    if let (Some(t), serde_json::Value::Object(e)) = (target.as_object_mut(), extra) {
-        t.extend(e);
-    }
 }
 
 fn print_outcome(finished: &Finished) {

@@ -7,15 +7,14 @@ use std::path::Path;
 use anyhow::Context;
 use clap::ArgMatches;
 use gearbox_core::BackendOptions;
-use gearbox_host::Registry;
-use serde::Serialize;
+use gearbox_host::{Registry, json};
 
 use crate::job;
 use crate::plot;
 use crate::stats::Summary;
 
 /// One measured point.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 struct Point {
     /// Workload parameters of this point.
     params: Vec<(String, String)>,
@@ -138,10 +137,23 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
         write_atomically(path, &plot::render(&study, format)?)?;
     }
     if sub.get_flag("json") {
-        println!(
-            "{}",
-            serde_json::json!({"workload": name, "backend": backend_name, "repeat": repeat, "points": points})
-        );
+        let points: Vec<serde_json::Value> = points
+            .iter()
+            .map(|p| {
+                let values = p.params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                serde_json::json!({
+                    "params": json::params(&lib.info.params, values),
+                    "threads": p.threads,
+                    "seconds": p.seconds.median,
+                    "seconds_min": p.seconds.min,
+                    "seconds_max": p.seconds.max,
+                    "speedup": p.speedup,
+                    "efficiency": p.efficiency,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({"workload": name, "backend": backend_name, "repeat": repeat, "points": points});
+        println!("{}", json::document("scale", body));
         return Ok(());
     }
     println!("{name} on {backend_name}, median of {repeat} runs after a warm-up");

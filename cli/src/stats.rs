@@ -1,9 +1,7 @@
 //! Summary statistics of repeated timings.
 
-use serde::Serialize;
-
 /// Minimum, median and maximum of a set of timings, in seconds.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug)]
 pub struct Summary {
     /// Fastest run.
     pub min: f64,

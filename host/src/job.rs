@@ -1,6 +1,6 @@
 //! One execution of a workload on a backend, the same for every front end:
-//! running the right kind, timing it, and the outcome as typed values and as
-//! JSON (schema in docs/JSON.md).
+//! running the right kind, timing it, and the outcome as typed values (as JSON:
+//! [`crate::json`]).
 
 use std::time::Instant;
 
@@ -8,7 +8,6 @@ use anyhow::Context;
 use gearbox_core::dd::ulp_error;
 use gearbox_core::plan::SlabPlan;
 use gearbox_core::{ChunkPlan, Kind};
-use serde_json::{Value, json};
 
 use crate::backend::{Monitor, OpenBackend, Phase};
 use crate::grid::{GridOutcome, GridRequest, SLAB_ELEMENTS};
@@ -92,29 +91,6 @@ impl Outcome {
                 exact: Some(exact),
             } => Some(ulp_error(*value, *exact)),
             _ => None,
-        }
-    }
-
-    /// The outcome as JSON fields.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Outcome::Series { value, exact } => json!({
-                "value": value,
-                "exact": exact,
-                "error_ulps": self.error_ulps(),
-            }),
-            Outcome::Grid(g) => json!({
-                "grid": g.layout.dims,
-                "checksums": g.checksums,
-                "samples": g.samples.iter().map(|s| {
-                    let mut point = serde_json::Map::new();
-                    point.insert("index".into(), json!(s.index));
-                    for (name, v) in g.layout.outputs.iter().zip(&s.values) {
-                        point.insert(name.clone(), json!(v));
-                    }
-                    Value::Object(point)
-                }).collect::<Vec<_>>(),
-            }),
         }
     }
 }

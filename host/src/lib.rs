@@ -30,7 +30,8 @@
 //! - [`inputs`]: input fields lent slab by slab, `.npy` files mapped and read ahead;
 //! - [`outputs`]: output files committed as one set, nothing left behind by a failed run;
 //! - [`writer`]: output slabs written on a thread of their own;
-//! - [`job`]: one run of any kind, timed, as typed values and JSON;
+//! - [`job`]: one run of any kind, timed, as typed values;
+//! - [`json`]: runs, workloads and backends as JSON (schema 1, docs/JSON.md);
 //! - [`npy`]: NumPy `.npy` files;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
@@ -39,6 +40,7 @@ pub mod grid;
 pub mod inputs;
 pub mod instance;
 pub mod job;
+pub mod json;
 pub mod kit;
 pub mod loader;
 pub mod npy;

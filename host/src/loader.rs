@@ -35,23 +35,31 @@ pub fn library_file_name(stem: &str) -> String {
 /// (and its parent, when the executable is a test binary in `target/*/deps`).
 /// Never the current directory, unless named.
 pub fn search_dirs(explicit: &[PathBuf]) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = explicit.to_vec();
-    if let Some(paths) = std::env::var_os(PLUGIN_PATH_VAR) {
-        dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
-    }
+    let mut home = Vec::new();
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
     {
         if exe_dir.file_name().is_some_and(|n| n == "deps") {
-            dirs.extend(exe_dir.parent().map(Path::to_path_buf));
+            home.extend(exe_dir.parent().map(Path::to_path_buf));
         }
         // An installed layout: PREFIX/bin/gearbox beside PREFIX/lib/gearbox/.
         if let Some(prefix) = exe_dir.parent() {
-            dirs.push(prefix.join("lib").join("gearbox"));
+            home.push(prefix.join("lib").join("gearbox"));
         }
-        dirs.push(exe_dir);
+        home.push(exe_dir);
     }
+    search_dirs_with_home(explicit, home)
+}
+
+/// `explicit`, then `GEARBOX_PLUGIN_PATH`, then `home` (where the front end's own
+/// libraries are), each directory once.
+fn search_dirs_with_home(explicit: &[PathBuf], home: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = explicit.to_vec();
+    if let Some(paths) = std::env::var_os(PLUGIN_PATH_VAR) {
+        dirs.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
+    }
+    dirs.extend(home);
     let mut seen = Vec::new();
     dirs.retain(|d| {
         let key = d.canonicalize().unwrap_or_else(|_| d.clone());
@@ -192,12 +200,23 @@ impl Registry {
     /// Finds libraries in `search_dirs(explicit)` and loads the workload libraries.
     /// Backends are loaded on demand ([`Registry::backend`]) so a run pays only for its own.
     pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Registry> {
-        let dirs = search_dirs(explicit);
         for dir in explicit {
             if !dir.is_dir() {
                 bail!("--plugin-dir {}: no such directory", dir.display());
             }
         }
+        Ok(Registry::scan(search_dirs(explicit)))
+    }
+
+    /// Like [`Registry::discover`] for a front end that ships its libraries in
+    /// `bundled` (the Python package): searched after `explicit` and
+    /// `GEARBOX_PLUGIN_PATH`, in place of the executable's directory.
+    pub fn discover_bundled(explicit: &[PathBuf], bundled: &Path) -> Registry {
+        Registry::scan(search_dirs_with_home(explicit, vec![bundled.to_path_buf()]))
+    }
+
+    /// Loads the workload libraries in `dirs` and notes the backend libraries.
+    fn scan(dirs: Vec<PathBuf>) -> Registry {
         let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
         let mut registry = Registry {
             dirs: dirs.clone(),
@@ -241,7 +260,7 @@ impl Registry {
         registry
             .workloads
             .sort_by(|a, b| a.info.name.cmp(&b.info.name));
-        Ok(registry)
+        registry
     }
 
     fn load_workload(&mut self, path: &Path) -> anyhow::Result<()> {

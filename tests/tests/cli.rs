@@ -29,11 +29,18 @@ fn json_run_reports_value_exact_backend_and_time() {
         "--threads",
         "2",
     ]));
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["command"], "run");
     assert_eq!(v["workload"], "basel");
+    assert_eq!(v["kind"], "series");
     assert_eq!(v["backend"], "rayon");
     assert_eq!(v["threads"], 2);
-    assert_eq!(v["params"]["n"], "1_000_000");
-    let (result, exact) = (v["value"].as_f64().unwrap(), v["exact"].as_f64().unwrap());
+    assert_eq!(v["params"]["n"], 1_000_000, "parameters are typed");
+    let phases = v["phases"].as_array().unwrap();
+    assert_eq!(phases[0]["name"], "load", "{phases:?}");
+    assert!(phases.iter().all(|p| p["seconds"].is_f64()), "{phases:?}");
+    let r = &v["result"];
+    let (result, exact) = (r["value"].as_f64().unwrap(), r["exact"].as_f64().unwrap());
     assert!(
         gearbox_core::dd::ulp_error(result, exact) <= 1.0,
         "{result} vs {exact}"
@@ -46,7 +53,7 @@ fn n_accepts_every_spelling() {
     let values: Vec<f64> = ["1e6", "1_000_000", "1000000"]
         .iter()
         .map(|n| {
-            stdout_json(&gearbox(&["run", "basel", "--n", n, "--json"]))["value"]
+            stdout_json(&gearbox(&["run", "basel", "--n", n, "--json"]))["result"]["value"]
                 .as_f64()
                 .unwrap()
         })
@@ -86,6 +93,7 @@ fn mistyped_names_get_a_suggestion() {
 #[test]
 fn list_shows_backends_with_files_and_workloads_with_parameters() {
     let v = stdout_json(&gearbox(&["list", "--json"]));
+    assert_eq!((&v["schema"], &v["command"]), (&1.into(), &"list".into()));
     let backends = v["backends"].as_array().unwrap();
     for name in ["serial", "rayon"] {
         let b = backends
@@ -111,7 +119,8 @@ fn list_shows_backends_with_files_and_workloads_with_parameters() {
         .find(|w| w["name"] == "basel")
         .expect("basel listed");
     assert_eq!(basel["params"][0]["name"], "n");
-    assert_eq!(basel["params"][0]["default"], "1e9");
+    assert_eq!(basel["params"][0]["default"], 1_000_000_000u64);
+    assert_eq!(basel["params"][0]["kind"], "count");
 }
 
 #[test]

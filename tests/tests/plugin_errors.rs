@@ -211,5 +211,5 @@ fn the_same_library_found_twice_is_no_conflict() {
     .unwrap();
     assert_eq!(problems_in(&dir), Vec::<String>::new());
     let o = run_careless(&dir, &["--backend", "serial", "--json"]);
-    assert_eq!(stdout_json(&o)["value"], 1000.0);
+    assert_eq!(stdout_json(&o)["result"]["value"], 1000.0);
 }

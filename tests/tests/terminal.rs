@@ -12,11 +12,19 @@ use common::{gearbox, install, scratch, stderr, stdout_json};
 fn compare_passes_when_backends_agree_with_the_exact_value() {
     let o = gearbox(&["compare", "basel", "--n", "1e6", "--json", "--quiet"]);
     let v = stdout_json(&o);
+    assert_eq!(
+        (&v["schema"], &v["command"]),
+        (&1.into(), &"compare".into())
+    );
     let rows = v["backends"].as_array().unwrap();
     for name in ["serial", "rayon"] {
         let row = rows.iter().find(|r| r["backend"] == name).unwrap();
         assert_eq!(row["agrees"], true, "{row}");
-        assert!(row["error_ulps"].as_f64().unwrap() <= 1.0, "{row}");
+        assert!(
+            row["result"]["error_ulps"].as_f64().unwrap() <= 1.0,
+            "{row}"
+        );
+        assert!(row["phases"].is_array() && row["seconds"].is_f64(), "{row}");
     }
 }
 
@@ -229,21 +237,23 @@ fn bench_reports_ordered_statistics_and_phases() {
     let v = stdout_json(&gearbox(&[
         "bench", "basel", "--n", "1e6", "--repeat", "3", "--json", "--quiet",
     ]));
-    let s = &v["seconds"];
+    assert_eq!((&v["schema"], &v["command"]), (&1.into(), &"bench".into()));
     let (min, median, max) = (
-        s["min"].as_f64().unwrap(),
-        s["median"].as_f64().unwrap(),
-        s["max"].as_f64().unwrap(),
+        v["seconds_min"].as_f64().unwrap(),
+        v["seconds"].as_f64().unwrap(),
+        v["seconds_max"].as_f64().unwrap(),
     );
-    assert!(0.0 < min && min <= median && median <= max, "{s}");
+    assert!(0.0 < min && min <= median && median <= max, "{v}");
     assert_eq!(v["repeat"], 3);
     assert!(v["throughput"].as_f64().unwrap() > 0.0);
+    let phases = v["phases"].as_array().unwrap();
+    let phase = |name: &str| phases.iter().find(|p| p["name"] == name).cloned();
     assert!(
-        v["phases"]["compute"]["median"].as_f64().unwrap() > 0.0,
-        "{}",
-        v["phases"]
+        phase("compute").unwrap()["seconds"].as_f64().unwrap() > 0.0,
+        "{phases:?}"
     );
-    assert!(v["phases"]["load"].is_object());
+    assert_eq!(phases[0]["name"], "load", "{phases:?}");
+    assert!(v["result"]["value"].is_f64(), "{v}");
 }
 
 #[test]

@@ -1,0 +1,303 @@
+"""gearbox from Python: run gearbox workloads on its backends, NumPy arrays in and out.
+
+    >>> import gearbox
+    >>> r = gearbox.run("basel", n=10**9, backend="rayon", threads=2)
+    >>> r.value, r.error_ulps, r.seconds
+    >>> vx, vy, vz = gearbox.run("velocity", grid="50x80x30")   # generated inputs
+    >>> gearbox.compare("trig", n=10**7)                       # one row per backend
+
+The backend and workload libraries are bundled in the package (``gearbox/plugins``);
+``GEARBOX_PLUGIN_PATH`` (like ``PATH``) and ``plugin_dirs=`` add more, searched first.
+Runs release the GIL; Ctrl-C raises ``KeyboardInterrupt`` and cancels the run.
+Errors: ``TypeError`` (unknown parameter, array of the wrong type), ``ValueError``
+(bad value or shape, unknown workload or backend), ``GearboxError`` (the run failed).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ._gearbox import GearboxError, Session
+
+__all__ = [
+    "BackendInfo",
+    "Failure",
+    "GearboxError",
+    "ParamInfo",
+    "Phase",
+    "Result",
+    "WorkloadInfo",
+    "backends",
+    "compare",
+    "run",
+    "search_dirs",
+    "workloads",
+]
+
+#: Where the libraries built with the package are.
+BUNDLED = Path(__file__).resolve().parent / "plugins"
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A workload parameter: a count, a number or text (e.g. ``n=10**9``, ``grid="50x80x30"``).
+ParamValue = Union[int, float, str]
+
+_sessions: Dict[Tuple[str, ...], Session] = {}
+
+
+def _session(plugin_dirs: Sequence[PathLike] = ()) -> Session:
+    """The session for these directories (and the current GEARBOX_PLUGIN_PATH), made once."""
+    dirs = [os.fspath(d) for d in plugin_dirs]
+    key = (os.environ.get("GEARBOX_PLUGIN_PATH", ""), *dirs)
+    if key not in _sessions:
+        _sessions[key] = Session(dirs, str(BUNDLED))
+    return _sessions[key]
+
+
+class Phase(NamedTuple):
+    """Time spent in one phase of a run (load, read, generate, compute, …)."""
+
+    name: str
+    seconds: float
+
+
+class ParamInfo(NamedTuple):
+    """A workload parameter: name, kind (count, integer, float, text), default and help."""
+
+    name: str
+    kind: str
+    default: ParamValue
+    help: str
+
+
+class WorkloadInfo(NamedTuple):
+    """A workload: name, kind (series or grid), what it computes, its library and parameters."""
+
+    name: str
+    kind: str
+    about: str
+    file: str
+    params: List[ParamInfo]
+
+
+class BackendInfo(NamedTuple):
+    """A backend: whether it can run here, on what device, or why not."""
+
+    name: str
+    available: bool
+    device: Optional[str]
+    threads: Optional[int]
+    file: str
+    reason: Optional[str]
+
+
+class Failure(NamedTuple):
+    """A row of :func:`compare` for a backend that is unavailable or failed."""
+
+    backend: str
+    error: str
+
+
+class Result:
+    """One finished run.
+
+    Series: ``value``, ``exact`` (``None`` when not known) and ``error_ulps``.
+    Grid: the output arrays, by name (``r["vx"]``), by position, or unpacked
+    (``vx, vy, vz = r``); they own the memory the run wrote, nothing is copied.
+    Both: ``workload``, ``params``, ``backend``, ``device``, ``threads``,
+    ``seconds`` (the run on the backend), ``phases`` and :meth:`to_dict`.
+    """
+
+    def __init__(self, record: Dict[str, Any], names: List[str], outputs: List[np.ndarray]):
+        self._record = record
+        self.outputs: Dict[str, np.ndarray] = dict(zip(names, outputs))
+        """The output arrays of a grid run, by name (empty for a series)."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The run as the CLI's ``gearbox run --json`` prints it (docs/JSON.md, schema 1)."""
+        return copy.deepcopy(self._record)
+
+    @property
+    def workload(self) -> str:
+        """The workload's name."""
+        return self._record["workload"]
+
+    @property
+    def kind(self) -> str:
+        """"series" or "grid"."""
+        return self._record["kind"]
+
+    @property
+    def params(self) -> Dict[str, ParamValue]:
+        """Every parameter, defaults included."""
+        return dict(self._record["params"])
+
+    @property
+    def backend(self) -> str:
+        """The backend it ran on."""
+        return self._record["backend"]
+
+    @property
+    def device(self) -> str:
+        """The device: CPU threads or the GPU adapter."""
+        return self._record["device"]
+
+    @property
+    def threads(self) -> Optional[int]:
+        """Worker threads of a CPU backend, ``None`` on a GPU."""
+        return self._record["threads"]
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the run on the backend."""
+        return self._record["seconds"]
+
+    @property
+    def phases(self) -> List[Phase]:
+        """Time per phase; "load" is the time to open the backend (near 0 once open)."""
+        return [Phase(p["name"], p["seconds"]) for p in self._record["phases"]]
+
+    @property
+    def value(self) -> Optional[float]:
+        """A series' sum (``None`` for a grid)."""
+        return self._record["result"].get("value")
+
+    @property
+    def exact(self) -> Optional[float]:
+        """A series' exact partial sum rounded to float, when the workload knows it."""
+        return self._record["result"].get("exact")
+
+    @property
+    def error_ulps(self) -> Optional[float]:
+        """Distance of ``value`` from ``exact`` in units in the last place."""
+        return self._record["result"].get("error_ulps")
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        if self.kind != "grid":
+            raise TypeError(f"{self.workload} is a series: its result is .value, not arrays")
+        return iter(self.outputs.values())
+
+    def __len__(self) -> int:
+        return len(self.outputs)
+
+    def __getitem__(self, key: Union[int, str]) -> np.ndarray:
+        if isinstance(key, int):
+            return list(self.outputs.values())[key]
+        return self.outputs[key]
+
+    def __repr__(self) -> str:
+        if self.kind == "grid":
+            what = f"outputs={list(self.outputs)} shape={self._record['result']['grid']}"
+        else:
+            what = f"value={self.value!r} exact={self.exact!r} error_ulps={self.error_ulps!r}"
+        return (
+            f"<gearbox.Result {self.workload} on {self.backend}: {what} "
+            f"seconds={self.seconds:.6f}>"
+        )
+
+
+def _split(params: Dict[str, Any]) -> Tuple[List[Tuple[str, str]], List[Tuple[str, Any]]]:
+    """Keyword arguments → (parameters as text, arrays)."""
+    values, arrays = [], []
+    for name, value in params.items():
+        if isinstance(value, bool):
+            raise TypeError(f"{name} must be a number or text, got a bool")
+        if isinstance(value, (int, float, str, np.integer, np.floating)):
+            values.append((name, str(value)))
+        else:
+            arrays.append((name, value))
+    return values, arrays
+
+
+def _check_threads(threads: Optional[int]) -> None:
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool)):
+        raise TypeError(f"threads must be an int, got {type(threads).__name__}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+
+
+def run(
+    workload: str,
+    /,
+    *,
+    backend: str = "rayon",
+    threads: Optional[int] = None,
+    adapter: Optional[str] = None,
+    plugin_dirs: Sequence[PathLike] = (),
+    **params: Any,
+) -> Result:
+    """Runs ``workload`` on ``backend`` and returns its :class:`Result`.
+
+    Keyword arguments are the workload's parameters (``gearbox.workloads()`` lists
+    them: ``n=10**9`` for a series, ``grid="500x800x300"`` for velocity) and, for a
+    grid workload, its axes and input fields as float64 C-contiguous NumPy arrays of
+    the grid's shape (``latitude=…, radius=…, longitude=…, vlat=…, vlon=…, vrad=…``):
+    all of them, or none to have the workload generate them.
+
+    backend: "serial", "rayon" or "wgpu" (or another found); threads: worker threads
+    of a CPU backend (default: all cores); adapter: part of a GPU adapter's name;
+    plugin_dirs: more directories to search, before GEARBOX_PLUGIN_PATH and the bundled ones.
+    """
+    _check_threads(threads)
+    values, arrays = _split(params)
+    record, names, outputs = _session(plugin_dirs).run(
+        workload, values, arrays, backend, threads, adapter
+    )
+    return Result(json.loads(record), names, outputs)
+
+
+def compare(
+    workload: str,
+    /,
+    *,
+    threads: Optional[int] = None,
+    adapter: Optional[str] = None,
+    plugin_dirs: Sequence[PathLike] = (),
+    **params: Any,
+) -> List[Union[Result, Failure]]:
+    """Runs ``workload`` on every backend: one row per backend, a :class:`Result`
+    or, for a backend that is unavailable or fails, a :class:`Failure`.
+    Arguments as for :func:`run` (serial always uses one thread).
+    """
+    rows: List[Union[Result, Failure]] = []
+    for b in backends(plugin_dirs=plugin_dirs):
+        if not b.available:
+            rows.append(Failure(b.name, b.reason or "unavailable"))
+            continue
+        try:
+            rows.append(
+                run(
+                    workload,
+                    backend=b.name,
+                    threads=None if b.name == "serial" else threads,
+                    adapter=adapter,
+                    plugin_dirs=plugin_dirs,
+                    **params,
+                )
+            )
+        except GearboxError as e:
+            rows.append(Failure(b.name, str(e)))
+    return rows
+
+
+def backends(*, plugin_dirs: Sequence[PathLike] = ()) -> List[BackendInfo]:
+    """Every backend found, opened once to show its device or why it is unavailable."""
+    return [BackendInfo(**b) for b in json.loads(_session(plugin_dirs).backends())]
+
+
+def workloads(*, plugin_dirs: Sequence[PathLike] = ()) -> List[WorkloadInfo]:
+    """Every workload found, with its parameters' kinds, defaults and help."""
+    return [
+        WorkloadInfo(**{**w, "params": [ParamInfo(**p) for p in w["params"]]})
+        for w in json.loads(_session(plugin_dirs).workloads())
+    ]
+
+
+def search_dirs(*, plugin_dirs: Sequence[PathLike] = ()) -> List[str]:
+    """The directories searched for libraries, in order."""
+    return [str(d) for d in _session(plugin_dirs).search_dirs]

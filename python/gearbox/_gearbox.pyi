@@ -1,0 +1,33 @@
+"""Type stubs of the native module (python/src): use the functions in ``gearbox``."""
+
+from os import PathLike
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+class GearboxError(RuntimeError):
+    """A run failed: a backend is unavailable, a plugin reported an error or panicked."""
+
+class Session:
+    """Libraries found in ``plugin_dirs``, then GEARBOX_PLUGIN_PATH, then ``bundled``."""
+
+    def __init__(self, plugin_dirs: Sequence[Union[str, PathLike[str]]], bundled: str) -> None: ...
+    @property
+    def search_dirs(self) -> List[str]: ...
+    @property
+    def problems(self) -> List[str]: ...
+    def backends(self) -> str:
+        """Every backend, as a JSON list (docs/JSON.md)."""
+    def workloads(self) -> str:
+        """Every workload, as a JSON list (docs/JSON.md)."""
+    def run(
+        self,
+        workload: str,
+        params: Sequence[Tuple[str, str]],
+        arrays: Sequence[Tuple[str, Any]],
+        backend: str,
+        threads: Optional[int] = None,
+        adapter: Optional[str] = None,
+    ) -> Tuple[str, List[str], List[npt.NDArray[np.float64]]]:
+        """Runs without the GIL: the run's JSON document, output names, outputs."""

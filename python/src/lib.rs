@@ -1,0 +1,19 @@
+//! `gearbox._gearbox`: the native half of the `gearbox` Python package, over
+//! gearbox-host. The Python half (`gearbox/__init__.py`) gives it its public
+//! signatures and docstrings; this module finds libraries, runs jobs with the GIL
+//! released, and hands grid outputs to NumPy without copying them.
+
+mod arrays;
+mod error;
+mod session;
+mod worker;
+
+use pyo3::prelude::*;
+
+/// The native module.
+#[pymodule]
+fn _gearbox(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<session::Session>()?;
+    m.add("GearboxError", m.py().get_type::<error::GearboxError>())?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+"""Bad arguments raise the Python exception that fits, with gearbox's one-line message;
+failing plugins raise GearboxError and leave the interpreter usable."""
+
+import numpy as np
+import pytest
+
+import gearbox
+from conftest import fixture_dir
+from test_arrays import GRID, inputs
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: gearbox.run("basel", m=5), TypeError, "basel: unknown parameter m (it takes n)"),
+        (lambda: gearbox.run("basel", n=-5), ValueError, "--n must be at least 1, got \"-5\""),
+        (lambda: gearbox.run("basel", n=0), ValueError, "at least 1"),
+        (lambda: gearbox.run("basel", n="lots"), ValueError, "not a whole number"),
+        (lambda: gearbox.run("basel", n=True), TypeError, "bool"),
+        (lambda: gearbox.run("basel", n=10, backend="abacus"), ValueError, "unknown backend abacus"),
+        (lambda: gearbox.run("basel", n=10, threads=0), ValueError, "threads must be at least 1"),
+        (lambda: gearbox.run("basel", n=10, threads=1.5), TypeError, "threads must be an int"),
+        (lambda: gearbox.run("nope"), ValueError, "unknown workload nope"),
+        (lambda: gearbox.run("velocity", grid="0x1x1"), ValueError, "--grid"),
+        (lambda: gearbox.run("basel", n=10, x=np.zeros(3)), TypeError, "a series takes no arrays"),
+        (lambda: gearbox.run("basel", plugin_dirs=["/no/such/dir"]), ValueError, "no such directory"),
+    ],
+)
+def test_bad_arguments(call, error, message):
+    with pytest.raises(error) as e:
+        call()
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def velocity_with(**changed):
+    return gearbox.run("velocity", grid=GRID, backend="serial", **{**inputs(), **changed})
+
+
+def test_wrong_dtype_is_a_type_error_saying_how_to_convert():
+    with pytest.raises(TypeError, match=r"vlat has dtype int64, gearbox takes float64 \(use vlat.astype"):
+        velocity_with(vlat=inputs()["vlat"].astype(np.int64))
+    with pytest.raises(TypeError, match="float32"):
+        velocity_with(vrad=inputs()["vrad"].astype(np.float32))
+
+
+def test_not_an_array_is_a_type_error():
+    with pytest.raises(TypeError, match="latitude must be a NumPy array of float64, got list"):
+        velocity_with(latitude=list(inputs()["latitude"]))
+
+
+def test_wrong_shape_is_a_value_error_naming_both_shapes():
+    with pytest.raises(ValueError, match=r"vlon has shape \(24, 36, 10\), the grid needs \(24, 10, 36\)"):
+        velocity_with(vlon=np.zeros((24, 36, 10)))
+    with pytest.raises(ValueError, match=r"radius has shape \(9,\), the grid needs \(10,\)"):
+        velocity_with(radius=np.zeros(9))
+
+
+def test_non_contiguous_is_a_value_error():
+    strided = np.zeros((24, 10, 72))[:, :, ::2]
+    with pytest.raises(ValueError, match="vrad is not C-contiguous"):
+        velocity_with(vrad=strided)
+
+
+def test_some_arrays_but_not_all_is_a_value_error_and_unknown_ones_a_type_error():
+    with pytest.raises(ValueError, match="missing arrays latitude, radius, longitude, vlon, vrad"):
+        gearbox.run("velocity", grid=GRID, vlat=inputs()["vlat"])
+    with pytest.raises(TypeError, match="unexpected array pressure"):
+        velocity_with(pressure=np.zeros(3))
+
+
+def test_a_panicking_plugin_is_an_exception_and_python_goes_on(tmp_path):
+    dirs = [fixture_dir(tmp_path, "fixture_panicky", "gearbox_plugin_panicky")]
+    for backend in ("serial", "rayon"):
+        with pytest.raises(gearbox.GearboxError, match="panic") as e:
+            gearbox.run("panicky", n=10**6, backend=backend, plugin_dirs=dirs)
+        assert "\n" not in str(e.value)
+    assert gearbox.run("basel", n=1000, backend="serial").error_ulps <= 1
+
+
+def test_gearbox_plugin_path_and_plugin_dirs_add_libraries(tmp_path, monkeypatch):
+    extra = fixture_dir(tmp_path, "fixture_panicky", "gearbox_plugin_panicky")
+    assert "panicky" not in {w.name for w in gearbox.workloads()}
+    assert "panicky" in {w.name for w in gearbox.workloads(plugin_dirs=[extra])}
+    monkeypatch.setenv("GEARBOX_PLUGIN_PATH", str(extra))
+    names = {w.name for w in gearbox.workloads()}
+    assert {"panicky", "basel"} <= names
+    assert gearbox.search_dirs()[0] == str(extra)
