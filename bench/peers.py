@@ -209,8 +209,10 @@ def main():
         lines.append(f"{k[0]:<16} {k[1]:<45} " + " ".join(f"{x:.4f}" for x in v))
     lines.append("```")
     out = Path(args.out)
+    # Sections other scripts write (bench/io.py's "## Grids from files") are kept.
+    kept = out.read_text().partition("\n## ")[2] if out.exists() else ""
     temp = out.with_name(f".{out.name}.tmp")
-    temp.write_text("\n".join(lines) + "\n")
+    temp.write_text("\n".join(lines) + "\n" + (f"\n## {kept}" if kept else ""))
     temp.replace(out)
     print("\n".join(lines))
 

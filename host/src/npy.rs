@@ -275,10 +275,10 @@ impl NpyWriter {
             .write_at(bytes(values), self.data_start + offset * 8)
     }
 
-    /// Starts writing `len` elements from `offset` to disk in the background.
-    pub fn start_writeback(&self, offset: u64, len: u64) {
+    /// Starts writing the whole pages of elements `from..to` to disk in the background.
+    pub fn start_writeback(&self, from: u64, to: u64) {
         self.file
-            .start_writeback(self.data_start + offset * 8, len * 8);
+            .start_writeback(self.data_start + from * 8..self.data_start + to * 8);
     }
 
     /// The file, for committing it with others.

@@ -122,17 +122,22 @@ impl TempFile {
             .with_context(|| format!("{}: write failed", self.target.display()))
     }
 
-    /// Starts writing bytes `offset..offset + len` to disk without waiting, so the
-    /// flush at [`commit`] has little left to do.
-    pub fn start_writeback(&self, offset: u64, len: u64) {
-        // SAFETY: `fd` is an open file of ours; the call only schedules I/O.
-        unsafe {
-            libc::sync_file_range(
-                self.file.as_raw_fd(),
-                offset as libc::off_t,
-                len as libc::off_t,
-                libc::SYNC_FILE_RANGE_WRITE,
-            );
+    /// Starts writing `bytes` to disk without waiting, so the flush at [`commit`]
+    /// has little left to do. The file is written in order: the page holding
+    /// `bytes.start` is complete, the one holding `bytes.end` is left for later.
+    pub fn start_writeback(&self, bytes: std::ops::Range<u64>) {
+        const PAGE: u64 = 4096;
+        let (start, end) = (bytes.start / PAGE * PAGE, bytes.end / PAGE * PAGE);
+        if start < end {
+            // SAFETY: `fd` is an open file of ours; the call only schedules I/O.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    start as libc::off_t,
+                    (end - start) as libc::off_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 //! writer per run keeps the files' writes from contending with each other, and a
 //! short queue bounds the memory held.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
@@ -89,7 +90,7 @@ impl SlabWriter {
         Ok(())
     }
 
-    /// The writer: writes queued slabs until [`SlabWriter::close`], or the first error.
+    /// The writer: writes queued slabs in order until [`SlabWriter::close`], or the first error.
     pub fn run(&self) {
         let Some(receiver) = self
             .receiver
@@ -99,22 +100,30 @@ impl SlabWriter {
         else {
             return;
         };
+        // Slabs arrive nearly in order; writing them strictly in order keeps the
+        // files sequential and lets writeback cover whole pages only.
+        let mut pending = BTreeMap::new();
+        let mut written = 0;
         for (offset, len, buffer) in receiver {
-            let start = Instant::now();
-            for (file, values) in self.files.iter().zip(buffer.chunks(len.max(1))) {
-                if let Err(e) = file.write_at(offset, values) {
-                    *self.error.lock().unwrap_or_else(PoisonError::into_inner) =
-                        Some(format!("{e:#}"));
-                    return;
+            pending.insert(offset, (len, buffer));
+            while let Some((len, buffer)) = pending.remove(&written) {
+                let start = Instant::now();
+                for (file, values) in self.files.iter().zip(buffer.chunks(len.max(1))) {
+                    if let Err(e) = file.write_at(written, values) {
+                        *self.error.lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(format!("{e:#}"));
+                        return;
+                    }
+                    file.start_writeback(written, written + len as u64);
                 }
-                file.start_writeback(offset, len as u64);
+                written += len as u64;
+                self.write_nanos
+                    .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                self.free
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(buffer);
             }
-            self.write_nanos
-                .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            self.free
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(buffer);
         }
     }
 
