@@ -7,7 +7,7 @@
 //!   its run-time-loaded libraries (authors use only the `export_*!` macros);
 //! - [`plan`], [`dd`], [`sum`] and [`cpu`]: the fixed chunk plan, compensated kernels and the
 //!   ordered reduction that make results independent of thread counts;
-//! - [`math`]: f64 sine and cosine for kernels (the same algorithm as the GPU's `sin_f64`);
+//! - [`math`]: elementary f64 functions for kernels, ≤ 1 ulp and vectorising (the same algorithms as the GPU's `<name>_f64`);
 //! - [`grid`] and [`npy`]: grid inputs, outputs and checksums on the host;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
