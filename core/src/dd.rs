@@ -90,8 +90,8 @@ const LN2: Dd = Dd {
 };
 
 impl Dd {
-    /// e^self to about 2⁻¹⁰⁰ relative: `self = k·ln2 + r`, then e^(r/256) by its
-    /// Taylor series and eight squarings (carried as e − 1 to keep its low bits).
+    /// e^self to about 2⁻¹⁰² relative: `self = k·ln2 + r`, |r| ≤ ln2/2, then eʳ
+    /// by its Taylor series.
     /// ∞ or 0 beyond the f64 range. Slow: for references and `exact()`.
     pub fn exp(self) -> Dd {
         if self.hi > 709.8 {
@@ -101,17 +101,17 @@ impl Dd {
             return Dd::from(if self.hi.is_nan() { f64::NAN } else { 0.0 });
         }
         let k = (self.hi / LN2.hi).round();
-        let r = (self - LN2 * Dd::from(k)) * Dd::from(1.0 / 256.0);
-        // e^r − 1 = r + r²/2! + … ; |r| ≤ 0.0014, so 14 terms reach 2⁻¹²⁰.
-        let (mut term, mut e) = (r, r);
-        for n in 2..=14 {
+        // k·ln 2 to 2⁻¹⁴⁰: ln 2 to 160 bits (LN2 + LN2_TAIL), the products exact.
+        const LN2_TAIL: f64 = 5.707_708_438_416_212e-34;
+        let (p1, e1) = two_prod(k, LN2.hi);
+        let (p2, e2) = two_prod(k, LN2.lo);
+        let r = self - Dd::new(p1, e1) - Dd::new(p2, e2) - Dd::from(k * LN2_TAIL);
+        // e^r = 1 + r + r²/2! + … ; |r| ≤ 0.347, so 27 terms reach 2⁻¹³⁰.
+        let (mut term, mut y) = (r, Dd::from(1.0) + r);
+        for n in 2..=27 {
             term = term * r / Dd::from(n as f64);
-            e = e + term;
+            y = y + term;
         }
-        for _ in 0..8 {
-            e = e * (e + Dd::from(2.0)); // (1 + e)² − 1
-        }
-        let y = e + Dd::from(1.0);
         y.mul_pow2(k)
     }
 

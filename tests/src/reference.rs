@@ -28,10 +28,6 @@ const LN10: Dd = Dd {
     hi: std::f64::consts::LN_10,
     lo: -2.170_756_223_382_249_2e-16,
 };
-const PI: Dd = Dd {
-    hi: std::f64::consts::PI,
-    lo: 1.224_646_799_147_353_2e-16,
-};
 
 /// Σ cₙ xⁿ for n ≥ 1 with cₙ = `coef(n)`, until the terms fall below 2⁻¹¹⁰ (|x| < 0.1).
 fn series(x: Dd, mut coef: impl FnMut(u32) -> f64) -> Dd {
