@@ -87,7 +87,14 @@ fn log1p(x: f64) -> Dd {
 }
 fn pow(x: f64, y: f64) -> Dd {
     let r = x.powf(y);
-    if !r.is_finite() || r == 0.0 || x == 0.0 || y == 0.0 || !x.is_finite() || !y.is_finite() || x == 1.0 {
+    if !r.is_finite()
+        || r == 0.0
+        || x == 0.0
+        || y == 0.0
+        || !x.is_finite()
+        || !y.is_finite()
+        || x == 1.0
+    {
         return d(r);
     }
     let w = d(y) * d(x.abs()).ln();
@@ -202,7 +209,11 @@ fn tanh(x: f64) -> Dd {
     if x.abs() > 40.0 || x.is_nan() {
         return d(x.tanh());
     }
-    let s = if x.abs() < 0.01 { sinh_small(x) } else { sinh(x) };
+    let s = if x.abs() < 0.01 {
+        sinh_small(x)
+    } else {
+        sinh(x)
+    };
     s / cosh(x)
 }
 fn asinh(x: f64) -> Dd {
@@ -408,7 +419,9 @@ impl Rng {
     }
     /// Log-uniform magnitude in [lo, hi].
     pub fn log_uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        (lo.ln() + self.unit() * (hi.ln() - lo.ln())).exp().clamp(lo, hi)
+        (lo.ln() + self.unit() * (hi.ln() - lo.ln()))
+            .exp()
+            .clamp(lo, hi)
     }
     /// Any finite double, every binade equally likely.
     pub fn any_finite(&mut self) -> f64 {
@@ -461,7 +474,9 @@ fn hard_cases(name: &str) -> Vec<f64> {
             1e-300,
             0.34657359027997264,
         ],
-        "exp2" => vec![1023.0, 1023.999, 1024.0, -1022.0, -1074.0, -1075.0, -1074.5, 0.5],
+        "exp2" => vec![
+            1023.0, 1023.999, 1024.0, -1022.0, -1074.0, -1075.0, -1074.5, 0.5,
+        ],
         "log" | "log2" | "log10" => vec![
             1.0 - f64::EPSILON / 2.0,
             1.0 + f64::EPSILON,
@@ -475,7 +490,14 @@ fn hard_cases(name: &str) -> Vec<f64> {
             1e22,
             -1.0,
         ],
-        "log1p" => vec![-1.0, -1.0 + f64::EPSILON / 2.0, 1e-300, -1e-300, 1e300, -0.5],
+        "log1p" => vec![
+            -1.0,
+            -1.0 + f64::EPSILON / 2.0,
+            1e-300,
+            -1e-300,
+            1e300,
+            -0.5,
+        ],
         "tan" => vec![
             std::f64::consts::FRAC_PI_2,
             -std::f64::consts::FRAC_PI_2,
@@ -499,7 +521,16 @@ fn hard_cases(name: &str) -> Vec<f64> {
         "atan" => vec![0.4375, 0.6875, 1.1875, 2.4375, 1e300, 7e-300],
         "acosh" => vec![1.0 + f64::EPSILON, 268435456.0, 268435457.0],
         "atanh" => vec![1.0 - f64::EPSILON / 2.0, 0.5, 1e-9, 1.0000001e-9],
-        "erf" | "erfc" => vec![0.84375, 1.25, 2.857142857142857, 6.0, 26.5, 27.2, 27.3, 28.0],
+        "erf" | "erfc" => vec![
+            0.84375,
+            1.25,
+            2.857142857142857,
+            6.0,
+            26.5,
+            27.2,
+            27.3,
+            28.0,
+        ],
         "tanh" => vec![19.0, 22.0, 1e-9],
         _ => vec![],
     };
@@ -518,12 +549,31 @@ pub fn inputs(name: &str, n: usize, seed: u64) -> Vec<(f64, f64)> {
         "pow" => {
             let mut v = Vec::new();
             for &x in &SPECIALS {
-                for &y in &[0.0, -0.0, 1.0, -1.0, 2.0, 3.0, -3.0, 0.5, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300] {
+                for &y in &[
+                    0.0,
+                    -0.0,
+                    1.0,
+                    -1.0,
+                    2.0,
+                    3.0,
+                    -3.0,
+                    0.5,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NAN,
+                    1e300,
+                ] {
                     v.push((x, y));
                     v.push((y, x));
                 }
             }
-            v.extend([(2.0, 1023.999), (2.0, -1074.0), (2.0, -1075.0), (10.0, 308.0), (1.0000001, 7e9)]);
+            v.extend([
+                (2.0, 1023.999),
+                (2.0, -1074.0),
+                (2.0, -1075.0),
+                (10.0, 308.0),
+                (1.0000001, 7e9),
+            ]);
             v
         }
         "atan2" | "hypot" => {
@@ -573,7 +623,11 @@ pub fn inputs(name: &str, n: usize, seed: u64) -> Vec<(f64, f64)> {
                 let l = x.ln().abs().max(1e-300);
                 let y = rng.sign() * rng.log_uniform(1e-3, 800.0) / l;
                 let y = if rng.unit() < 0.1 { y.round() } else { y };
-                let x = if y == y.round() && rng.unit() < 0.5 { -x } else { x };
+                let x = if y == y.round() && rng.unit() < 0.5 {
+                    -x
+                } else {
+                    x
+                };
                 out.push((x, y));
                 continue;
             }

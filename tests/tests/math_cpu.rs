@@ -22,7 +22,12 @@ fn every_function_within_one_ulp_on_the_cpu() {
             let e = ulps((f.cpu)(x, y), (f.reference)(x, y));
             sum += e;
             if e > 1.0 && std::env::var("GEARBOX_MATH_DEBUG").is_ok() {
-                eprintln!("  {}({x:e}, {y:e}) = {:e}, reference {:?}", f.name, (f.cpu)(x, y), (f.reference)(x, y));
+                eprintln!(
+                    "  {}({x:e}, {y:e}) = {:e}, reference {:?}",
+                    f.name,
+                    (f.cpu)(x, y),
+                    (f.reference)(x, y)
+                );
             }
             if !(e <= worst) {
                 worst = e;

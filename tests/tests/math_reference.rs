@@ -38,7 +38,10 @@ fn references_agree_with_mpmath() {
             continue;
         };
         let r = (f.reference)(x, y);
-        assert!(close(r, exact), "{name}({x:e}, {y:e}): {r:?}, mpmath {exact:?}");
+        assert!(
+            close(r, exact),
+            "{name}({x:e}, {y:e}): {r:?}, mpmath {exact:?}"
+        );
         checked += 1;
     }
     assert!(checked >= 23 * 50, "only {checked} rows");
@@ -57,9 +60,16 @@ fn dd_functions_reach_double_double_accuracy() {
             _ => continue,
         };
         // 2⁻⁹⁸ relative (powi: its |n| multiplications).
-        let tol = if name == "dd_powi" { 64.0 * y.abs() } else { 16.0 } * 2f64.powi(-104);
+        let tol = if name == "dd_powi" {
+            64.0 * y.abs()
+        } else {
+            16.0
+        } * 2f64.powi(-104);
         let diff = (v - exact).to_f64().abs();
-        assert!(diff <= tol * exact.to_f64().abs(), "{name}({x:e}, {y}): {v:?}, mpmath {exact:?}");
+        assert!(
+            diff <= tol * exact.to_f64().abs(),
+            "{name}({x:e}, {y}): {v:?}, mpmath {exact:?}"
+        );
         checked += 1;
     }
     assert_eq!(checked, 500);

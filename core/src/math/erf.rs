@@ -153,7 +153,11 @@ pub fn erf(x: f64) -> f64 {
     let a = x.abs();
     let (y, yl) = small_ratio(x);
     let small = x + x * (y + yl);
-    let small = if a < 1e-9 { x * TWO_OVER_SQRT_PI } else { small };
+    let small = if a < 1e-9 {
+        x * TWO_OVER_SQRT_PI
+    } else {
+        small
+    };
     let (m, ml) = mid_part(a);
     let mid = (ERX + (m + ml)).copysign(x);
     let far = (1.0 - tail(a)).copysign(x);

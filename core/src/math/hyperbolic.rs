@@ -89,11 +89,7 @@ pub fn asinh(x: f64) -> f64 {
     let (u, ue) = two_sum(a, r);
     let (u, ul) = if large { (a, 0.0) } else { (u, ue + rl) };
     let y = log_rounded(u, ul, large).copysign(x);
-    if a < 1e-9 || a == f64::INFINITY {
-        x
-    } else {
-        y
-    }
+    if a < 1e-9 || a == f64::INFINITY { x } else { y }
 }
 
 /// acosh x within 1 ulp (NaN below 1).

@@ -8,7 +8,7 @@
 //! R(t) for (asin s − s)/s and, for |x| ≥ ½, asin x = π/2 − 2·asin √((1−|x|)/2)
 //! with the square root as a double-double (instead of fdlibm's two sub-paths).
 
-use super::dd_sqrt;
+use super::{dd_add, dd_sqrt};
 use crate::dd::{two_prod, two_sum};
 
 /// atan of 0.5, 1, 1.5 and ∞ as double-doubles (hi, lo).
@@ -58,7 +58,11 @@ fn atan_parts(a: f64, corr: f64) -> (f64, f64) {
         (0.0, -1.0, 1.0, 0.0, ATAN_HI[3], ATAN_LO[3])
     };
     // The last map is −1/a, written apart so that a = ∞ gives −0, not 0·∞.
-    let t = if da == 1.0 && db == 0.0 { -1.0 / a } else { (na * a + nb) / (da * a + db) };
+    let t = if da == 1.0 && db == 0.0 {
+        -1.0 / a
+    } else {
+        (na * a + nb) / (da * a + db)
+    };
     // d t / d a = (na·db − nb·da)/(da·a + db)²: carries corr through the map.
     let den = da * a + db;
     let dt = corr * (na * db - nb * da) / (den * den);
@@ -99,8 +103,8 @@ pub fn atan2(y: f64, x: f64) -> f64 {
         (h, l)
     };
     // x < 0 (or −0): π − atan|y/x|.
-    let (a, ae) = two_sum(PI.0, -h);
-    let left = a + ((ae + PI.1) - l);
+    let (a, al) = dd_add(PI.0, PI.1, -h, -l);
+    let left = a + al;
     let r = if x.is_sign_negative() { left } else { h + l };
     let r = r.copysign(y);
     if x.is_nan() || y.is_nan() { x + y } else { r }
@@ -161,7 +165,11 @@ pub fn asin(x: f64) -> f64 {
 #[inline(always)]
 pub fn acos(x: f64) -> f64 {
     // |x| < ½: π/2 − (x + x·R);  x ≥ ½: 2s(1 + R);  x ≤ −½: π − 2s(1 + R).
-    let big = if x < 0.0 { (PI, 1.0) } else { ((0.0, 0.0), -1.0) };
+    let big = if x < 0.0 {
+        (PI, 1.0)
+    } else {
+        ((0.0, 0.0), -1.0)
+    };
     let r = arc(x, (PIO2, 1.0), big);
     if x.abs() > 1.0 { f64::NAN } else { r }
 }

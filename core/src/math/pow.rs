@@ -94,11 +94,7 @@ pub fn cbrt(x: f64) -> f64 {
     let t = t + t * ((q - t) / (w + q));
     let t = if sub { t * 3.814697265625e-6 } else { t }; // 2⁻¹⁸
     let t = t.copysign(x);
-    if ax == 0.0 || !ax.is_finite() {
-        x
-    } else {
-        t
-    }
+    if ax == 0.0 || !ax.is_finite() { x } else { t }
 }
 
 /// √(x² + y²) within 1 ulp, without spurious overflow or underflow;
