@@ -52,8 +52,11 @@ fn atan_f64(x: f64) -> f64 {
 
 // atan(y/x) in the quadrant of (x, y) within 1 ulp, C99's special cases.
 fn atan2_f64(y: f64, x: f64) -> f64 {
-    let ax = abs(x);
-    let ay = abs(y);
+    // Scaled by 2^600 when y is tiny, so that the residual never works on
+    // subnormal products (fm_two_prod is inexact there).
+    let up = select(1.0lf, fm_pow2(600.0lf), abs(y) < 1e-290lf);
+    let ax = abs(x) * up;
+    let ay = abs(y) * up;
     let q = fp_barrier(ay / ax);
     let p = fm_two_prod(q, ax);
     let ql = select(0.0lf, fm_residual(ay, p) / ax, q < 1e300lf && q > 1e-300lf);

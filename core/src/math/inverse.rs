@@ -8,7 +8,7 @@
 //! R(t) for (asin s − s)/s and, for |x| ≥ ½, asin x = π/2 − 2·asin √((1−|x|)/2)
 //! with the square root as a double-double (instead of fdlibm's two sub-paths).
 
-use super::{dd_add, dd_sqrt};
+use super::{dd_add, dd_sqrt, pow2};
 use crate::dd::{two_prod, two_sum};
 
 /// atan of 0.5, 1, 1.5 and ∞ as double-doubles (hi, lo).
@@ -85,7 +85,11 @@ pub fn atan(x: f64) -> f64 {
 /// (signed zeros and infinities give ±0, ±π/4, ±π/2, ±3π/4, ±π).
 #[inline(always)]
 pub fn atan2(y: f64, x: f64) -> f64 {
-    let (ax, ay) = (x.abs(), y.abs());
+    // Scaled by 2⁶⁰⁰ when y is tiny, so that the residual below never works on
+    // subnormal products (exact with a fused multiply-add, but not with the
+    // GPU's split products); atan2 does not change under the scaling.
+    let up = if y.abs() < 1e-290 { pow2(600.0) } else { 1.0 };
+    let (ax, ay) = (x.abs() * up, y.abs() * up);
     // |y/x| = q + ql exactly, ql from the residual of the division.
     let q = ay / ax;
     let (p, pe) = two_prod(q, ax);
