@@ -120,7 +120,7 @@ impl Dd {
     /// u = (m − 1)/(m + 1), |u| ≤ 0.172 (m − 1 is exact, so m near 1 keeps its
     /// relative accuracy). NaN below 0, −∞ at 0, ∞ at ∞.
     pub fn ln(self) -> Dd {
-        if !(self.hi > 0.0) || self.hi == f64::INFINITY {
+        if self.hi.is_nan() || self.hi <= 0.0 || self.hi == f64::INFINITY {
             return Dd::from(self.hi.ln());
         }
         let e = self.hi.log2().round();

@@ -86,7 +86,7 @@ pub(super) fn exp_parts(xh: f64, xl: f64) -> (f64, f64, f64) {
 /// thresholds; NaN for NaN).
 #[inline(always)]
 pub(super) fn exp_dd(xh: f64, xl: f64) -> f64 {
-    let big = !(xh.abs() <= 800.0); // also NaN, whose xl may be anything
+    let big = xh.is_nan() || xh.abs() > 800.0; // NaN's xl may be anything
     let (xh, xl) = (clamp(xh, 800.0), if big { 0.0 } else { xl });
     let (k, h, l) = exp_parts(xh, xl);
     scale(h + l, k)

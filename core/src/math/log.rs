@@ -27,8 +27,8 @@ const LN_08: (f64, f64) = (-0.2231435513142097, 9.091270597324798e-18);
 /// 2/3 as a double-double.
 const TWO_THIRDS: (f64, f64) = (0.6666666666666666, 3.700743415417188e-17);
 /// 1/ln 2 and 1/ln 10 as double-doubles.
-const INV_LN2: (f64, f64) = (1.4426950408889634, 2.0355273740931033e-17);
-const INV_LN10: (f64, f64) = (0.4342944819032518, 1.098319650216765e-17);
+const INV_LN2: (f64, f64) = (std::f64::consts::LOG2_E, 2.0355273740931033e-17);
+const INV_LN10: (f64, f64) = (std::f64::consts::LOG10_E, 1.098319650216765e-17);
 
 /// `x = 2ᵏ·m`, m in [√½, √2), as `(k, m)` for finite x > 0.
 #[inline(always)]

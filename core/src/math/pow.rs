@@ -69,7 +69,7 @@ pub fn pow(x: f64, y: f64) -> f64 {
 }
 
 // fdlibm's cbrt: a polynomial for 1/cbrt(r), r = t³/x, to 23 bits.
-const CP0: f64 = 1.875_951_824_271_770_1;
+const CP0: f64 = 1.875_951_824_271_77;
 const CP1: f64 = -1.884_979_795_433_771_7;
 const CP2: f64 = 1.621_429_720_105_354_5;
 const CP3: f64 = -0.758_397_934_778_766;
