@@ -104,14 +104,14 @@ impl Composed {
                 let naga::Expression::Math { fun, arg, .. } = *expr else {
                     continue;
                 };
-                let Some((name, instead)) = inexact_on_f64(fun) else {
+                let Some((name, why, instead)) = inexact_on_f64(fun) else {
                     continue;
                 };
                 let scalar = finfo[arg].ty.inner_with(&module.types).scalar();
                 if scalar.is_some_and(|s| s.kind == ScalarKind::Float && s.width == 8) {
                     let span = function.expressions.get_span(handle);
                     bail!(
-                        "WGSL calls the built-in {name} on f64, which is wrong or inexact on Vulkan drivers (wgpu #6087); {instead} (at {})",
+                        "WGSL calls the built-in {name} on f64, which {why}; {instead} (at {})",
                         self.place(span.location(&self.text).line_number)
                     );
                 }
@@ -121,11 +121,14 @@ impl Composed {
     }
 }
 
-/// The WGSL name of `fun` and what to use instead, if `fun` has no exact f64
+/// Why the GLSL.std.450 built-ins are refused on f64.
+const WRONG: &str = "is wrong on most Vulkan drivers (wgpu #6087)";
+
+/// The WGSL name of `fun`, why it is refused and what to use instead, if `fun` has no exact f64
 /// SPIR-V form: naga lowers these to GLSL.std.450 instructions defined only for
 /// 16- and 32-bit floats (garbage on Mesa), or, for inverseSqrt, to one whose
 /// rounding is the driver's.
-fn inexact_on_f64(fun: MathFunction) -> Option<(&'static str, String)> {
+fn inexact_on_f64(fun: MathFunction) -> Option<(&'static str, &'static str, String)> {
     use MathFunction as M;
     let name = match fun {
         M::Sin => "sin",
@@ -149,14 +152,20 @@ fn inexact_on_f64(fun: MathFunction) -> Option<(&'static str, String)> {
         M::InverseSqrt => {
             return Some((
                 "inverseSqrt",
+                "is not correctly rounded on Vulkan drivers",
                 "use 1.0 / sqrt(x) (sqrt is correctly rounded)".into(),
             ));
         }
-        M::Radians => return Some(("radians", "multiply by 0.017453292519943295lf".into())),
-        M::Degrees => return Some(("degrees", "multiply by 57.29577951308232lf".into())),
+        M::Radians => "radians",
+        M::Degrees => "degrees",
         _ => return None,
     };
-    Some((name, format!("use {name}_f64 from gearbox's shared WGSL")))
+    let instead = match fun {
+        M::Radians => "multiply by 0.017453292519943295lf".into(),
+        M::Degrees => "multiply by 57.29577951308232lf".into(),
+        _ => format!("use {name}_f64 from gearbox's shared WGSL"),
+    };
+    Some((name, WRONG, instead))
 }
 
 #[cfg(test)]
