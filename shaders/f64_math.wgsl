@@ -65,8 +65,8 @@ fn fm_kernel_cos(x: f64, y: f64) -> f64 {
     return v + (((1.0lf - v) - hz) + (z * r - x * y));
 }
 
-// vec2(sin x, cos x), each within 1 ulp for |x| <= 2^42.
-fn sincos_f64(x: f64) -> vec2<f64> {
+// x = j*pi/2 + (r_hi + r_lo) as vec3(r_hi, r_lo, j), |r| <~ pi/4.
+fn fm_reduce(x: f64) -> vec3<f64> {
     let j = round(x * FM_FRAC_2_PI);
     let pe0 = fm_two_prod_j(j, FM_PIO2_C0, FM_PIO2_C0_HI, FM_PIO2_C0_LO);
     let pe1 = fm_two_prod_j(j, FM_PIO2_C1, FM_PIO2_C1_HI, FM_PIO2_C1_LO);
@@ -76,6 +76,14 @@ fn sincos_f64(x: f64) -> vec2<f64> {
     let b = two_sum(a.x, -pe1.x);
     let lo = (a.y + b.y) - (pe1.y + j * FM_PIO2_C2);
     let r = two_sum(b.x, lo);
+    return vec3<f64>(r.x, r.y, j);
+}
+
+// vec2(sin x, cos x), each within 1 ulp for |x| <= 2^42.
+fn sincos_f64(x: f64) -> vec2<f64> {
+    let red = fm_reduce(x);
+    let r = red.xy;
+    let j = red.z;
     let s = fm_kernel_sin(r.x, r.y);
     let c = fm_kernel_cos(r.x, r.y);
     let q = j - 4.0lf * floor(j * 0.25lf); // 0, 1, 2 or 3
@@ -93,4 +101,57 @@ fn sin_f64(x: f64) -> f64 {
 // cos x within 1 ulp for |x| <= 2^42.
 fn cos_f64(x: f64) -> f64 {
     return sincos_f64(x).y;
+}
+
+// fdlibm __kernel_tan coefficients: tan(x) ~ x + T0 x^3 + ... + T12 x^27 on [0, 0.6744].
+const FM_T0: f64 = 3.333333333333341e-1lf;
+const FM_T1: f64 = 1.3333333333320124e-1lf;
+const FM_T2: f64 = 5.396825397622605e-2lf;
+const FM_T3: f64 = 2.1869488294859542e-2lf;
+const FM_T4: f64 = 8.8632398235993e-3lf;
+const FM_T5: f64 = 3.5920791075913124e-3lf;
+const FM_T6: f64 = 1.4562094543252903e-3lf;
+const FM_T7: f64 = 5.880412408202641e-4lf;
+const FM_T8: f64 = 2.464631348184699e-4lf;
+const FM_T9: f64 = 7.817944429395571e-5lf;
+const FM_T10: f64 = 7.140724913826082e-5lf;
+const FM_T11: f64 = -1.8558637485527546e-5lf;
+const FM_T12: f64 = 2.590730518636337e-5lf;
+const FM_PIO4: f64 = 0.7853981633974483lf;
+const FM_PIO4_LO: f64 = 3.061616997868383e-17lf;
+
+// tan(x + y) for |x| <= pi/4, or -1/tan(x + y) if cot; both of fdlibm's
+// paths evaluated, one selected.
+fn fm_kernel_tan(x0: f64, y0: f64, cot: bool) -> f64 {
+    let big = abs(x0) >= 0.6744lf;
+    let neg = x0 < 0.0lf;
+    let xa = select(x0, -x0, neg);
+    let ya = select(y0, -y0, neg);
+    let x = select(x0, (FM_PIO4 - xa) + (FM_PIO4_LO - ya), big);
+    let y = select(y0, 0.0lf, big);
+    let z = x * x;
+    let w = z * z;
+    let r0 = FM_T1 + w * (FM_T3 + w * (FM_T5 + w * (FM_T7 + w * (FM_T9 + w * FM_T11))));
+    let v = z * (FM_T2 + w * (FM_T4 + w * (FM_T6 + w * (FM_T8 + w * (FM_T10 + w * FM_T12)))));
+    let s = z * x;
+    let r = y + z * (s * (r0 + v) + y) + FM_T0 * s;
+    let wt = fp_barrier(x + r);
+    let sgn = select(1.0lf, -1.0lf, cot);
+    var near = sgn - 2.0lf * (x - (wt * wt / (wt + sgn) - r));
+    near = select(near, -near, neg);
+    // -1/(x + r) with one correction step: d = 1 + q (x + r) ~ 0.
+    let lo = r - (wt - x);
+    let q = fp_barrier(-1.0lf / wt);
+    let p = fm_two_prod(q, wt);
+    let d = (1.0lf + p.x) + (p.y + q * lo);
+    let inv = q + q * d;
+    return select(select(wt, inv, cot), near, big);
+}
+
+// tan x within 1 ulp for |x| <= 2^42.
+fn tan_f64(x: f64) -> f64 {
+    let red = fm_reduce(x);
+    let j = red.z;
+    let odd = j - 2.0lf * floor(j * 0.5lf) == 1.0lf;
+    return select(fm_kernel_tan(red.x, red.y, odd), x, x == 0.0lf);
 }

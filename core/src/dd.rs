@@ -83,6 +83,94 @@ impl Dd {
     }
 }
 
+/// ln 2 as a double-double.
+const LN2: Dd = Dd {
+    hi: std::f64::consts::LN_2,
+    lo: 2.319_046_813_846_299_6e-17,
+};
+
+impl Dd {
+    /// e^self to about 2⁻¹⁰² relative: `self = k·ln2 + r`, |r| ≤ ln2/2, then eʳ
+    /// by its Taylor series.
+    /// ∞ or 0 beyond the f64 range. Slow: for references and `exact()`.
+    pub fn exp(self) -> Dd {
+        if self.hi > 709.8 {
+            return Dd::from(f64::INFINITY);
+        }
+        if self.hi < -745.2 || self.hi.is_nan() {
+            return Dd::from(if self.hi.is_nan() { f64::NAN } else { 0.0 });
+        }
+        let k = (self.hi / LN2.hi).round();
+        // k·ln 2 to 2⁻¹⁴⁰: ln 2 to 160 bits (LN2 + LN2_TAIL), the products exact.
+        const LN2_TAIL: f64 = 5.707_708_438_416_212e-34;
+        let (p1, e1) = two_prod(k, LN2.hi);
+        let (p2, e2) = two_prod(k, LN2.lo);
+        let r = self - Dd::new(p1, e1) - Dd::new(p2, e2) - Dd::from(k * LN2_TAIL);
+        // e^r = 1 + r + r²/2! + … ; |r| ≤ 0.347, so 27 terms reach 2⁻¹³⁰.
+        let (mut term, mut y) = (r, Dd::from(1.0) + r);
+        for n in 2..=27 {
+            term = term * r / Dd::from(n as f64);
+            y = y + term;
+        }
+        y.mul_pow2(k)
+    }
+
+    /// ln self to about 2⁻¹⁰⁰ relative, for finite self > 0: self = 2ᵉ·m with
+    /// m in [√½, √2], then ln m = 2·atanh u = 2(u + u³/3 + u⁵/5 + …),
+    /// u = (m − 1)/(m + 1), |u| ≤ 0.172 (m − 1 is exact, so m near 1 keeps its
+    /// relative accuracy). NaN below 0, −∞ at 0, ∞ at ∞.
+    pub fn ln(self) -> Dd {
+        if self.hi.is_nan() || self.hi <= 0.0 || self.hi == f64::INFINITY {
+            return Dd::from(self.hi.ln());
+        }
+        let e = self.hi.log2().round();
+        let m = self.mul_pow2(-e);
+        let u = (m - Dd::from(1.0)) / (m + Dd::from(1.0));
+        let u2 = u * u;
+        let (mut p, mut s) = (u, u);
+        for n in 1..=24 {
+            p = p * u2;
+            s = s + p / Dd::from((2 * n + 1) as f64);
+        }
+        s * Dd::from(2.0) + LN2 * Dd::from(e)
+    }
+
+    /// self · 2ᵉ for a whole |e| ≤ 2000, in two exact factors (so a subnormal
+    /// result rounds once; ±∞ or 0 past the range).
+    pub fn mul_pow2(self, e: f64) -> Dd {
+        let e1 = (e / 2.0).floor();
+        let (a, b) = (2f64.powi(e1 as i32), 2f64.powi((e - e1) as i32));
+        let hi = self.hi * a * b;
+        if !hi.is_finite() || hi == 0.0 {
+            return Dd::from(hi);
+        }
+        Dd::new(hi, self.lo * a * b)
+    }
+
+    /// selfⁿ by binary powering (n < 0 through the reciprocal); about
+    /// 2⁻¹⁰⁰·|n| relative.
+    pub fn powi(self, n: i64) -> Dd {
+        let (mut acc, mut base, mut m) = (Dd::from(1.0), self, n.unsigned_abs());
+        while m > 0 {
+            if m & 1 == 1 {
+                acc = acc * base;
+            }
+            base = base * base;
+            m >>= 1;
+        }
+        if n < 0 { acc.recip() } else { acc }
+    }
+
+    /// (sin self, cos self) to about 2⁻¹⁰⁰ for |self| ≤ 2⁴²
+    /// ([`crate::math::sin_cos_dd`] of hi, corrected by lo to first order,
+    /// whose square is below 2⁻²⁰⁰).
+    pub fn sin_cos(self) -> (Dd, Dd) {
+        let (s, c) = crate::math::sin_cos_dd(self.hi);
+        let lo = Dd::from(self.lo);
+        (s + c * lo, c - s * lo)
+    }
+}
+
 impl From<f64> for Dd {
     fn from(x: f64) -> Dd {
         Dd { hi: x, lo: 0.0 }

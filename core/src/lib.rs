@@ -8,7 +8,7 @@
 //!   libraries (authors use only the `export_*!` macros);
 //! - [`plan`], [`dd`], [`sum`] and [`cpu`]: the fixed chunk plan, compensated kernels and the
 //!   ordered reduction that make results independent of thread counts;
-//! - [`math`]: f64 sine and cosine for kernels (the same algorithm as the GPU's `sin_f64`);
+//! - [`math`]: elementary f64 functions for kernels, ≤ 1 ulp and vectorising (the same algorithms as the GPU's `<name>_f64`);
 //! - [`wgsl`]: the shared WGSL library every GPU kernel is assembled with.
 
 pub mod abi;

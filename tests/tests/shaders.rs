@@ -4,10 +4,30 @@
 
 use std::path::PathBuf;
 
-/// Built-ins that are silently wrong on f64. `sqrt` is exact and allowed.
+/// Built-ins that are silently wrong (or, inverseSqrt, not correctly rounded) on
+/// f64. `sqrt` is exact and allowed.
 const FORBIDDEN: &[&str] = &[
-    "sin", "cos", "tan", "exp", "exp2", "log", "log2", "pow", "atan2", "asin", "acos", "atan",
-    "sinh", "cosh", "tanh",
+    "sin",
+    "cos",
+    "tan",
+    "exp",
+    "exp2",
+    "log",
+    "log2",
+    "pow",
+    "atan2",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "inverseSqrt",
+    "radians",
+    "degrees",
 ];
 
 /// The WGSL text without `//` and (nested) `/* */` comments.

@@ -104,14 +104,14 @@ impl Composed {
                 let naga::Expression::Math { fun, arg, .. } = *expr else {
                     continue;
                 };
-                let Some(name) = transcendental(fun) else {
+                let Some((name, why, instead)) = inexact_on_f64(fun) else {
                     continue;
                 };
                 let scalar = finfo[arg].ty.inner_with(&module.types).scalar();
                 if scalar.is_some_and(|s| s.kind == ScalarKind::Float && s.width == 8) {
                     let span = function.expressions.get_span(handle);
                     bail!(
-                        "WGSL calls the built-in {name} on f64, which is wrong on most Vulkan drivers (wgpu #6087); use {name}_f64 from gearbox's shared WGSL (at {})",
+                        "WGSL calls the built-in {name} on f64, which {why}; {instead} (at {})",
                         self.place(span.location(&self.text).line_number)
                     );
                 }
@@ -121,11 +121,16 @@ impl Composed {
     }
 }
 
-/// The WGSL name of `fun` if it is a transcendental built-in, which naga lowers to
-/// GLSL.std.450 instructions that are only defined for 16- and 32-bit floats.
-fn transcendental(fun: MathFunction) -> Option<&'static str> {
+/// Why the GLSL.std.450 built-ins are refused on f64.
+const WRONG: &str = "is wrong on most Vulkan drivers (wgpu #6087)";
+
+/// The WGSL name of `fun`, why it is refused and what to use instead, if `fun` has no exact f64
+/// SPIR-V form: naga lowers these to GLSL.std.450 instructions defined only for
+/// 16- and 32-bit floats (garbage on Mesa), or, for inverseSqrt, to one whose
+/// rounding is the driver's.
+fn inexact_on_f64(fun: MathFunction) -> Option<(&'static str, &'static str, String)> {
     use MathFunction as M;
-    Some(match fun {
+    let name = match fun {
         M::Sin => "sin",
         M::Cos => "cos",
         M::Tan => "tan",
@@ -144,8 +149,23 @@ fn transcendental(fun: MathFunction) -> Option<&'static str> {
         M::Log => "log",
         M::Log2 => "log2",
         M::Pow => "pow",
+        M::InverseSqrt => {
+            return Some((
+                "inverseSqrt",
+                "is not correctly rounded on Vulkan drivers",
+                "use 1.0 / sqrt(x) (sqrt is correctly rounded)".into(),
+            ));
+        }
+        M::Radians => "radians",
+        M::Degrees => "degrees",
         _ => return None,
-    })
+    };
+    let instead = match fun {
+        M::Radians => "multiply by 0.017453292519943295lf".into(),
+        M::Degrees => "multiply by 57.29577951308232lf".into(),
+        _ => format!("use {name}_f64 from gearbox's shared WGSL"),
+    };
+    Some((name, WRONG, instead))
 }
 
 #[cfg(test)]
@@ -179,18 +199,67 @@ mod tests {
         assert!(e.contains("workload WGSL line 3"), "{e}");
     }
 
+    /// Every refused built-in, called on f64 with its arity.
+    const REFUSED: [&str; 21] = [
+        "sin(x)",
+        "cos(x)",
+        "tan(x)",
+        "asin(x)",
+        "acos(x)",
+        "atan(x)",
+        "atan2(x, x)",
+        "sinh(x)",
+        "cosh(x)",
+        "tanh(x)",
+        "asinh(x)",
+        "acosh(x)",
+        "atanh(x)",
+        "exp(x)",
+        "exp2(x)",
+        "log(x)",
+        "log2(x)",
+        "pow(x, x)",
+        "inverseSqrt(x)",
+        "radians(x)",
+        "degrees(x)",
+    ];
+
     #[test]
-    fn every_f64_transcendental_is_refused() {
-        for name in ["sin", "exp", "log2", "tanh", "atan"] {
-            let e = check(&format!("fn f(x: f64) -> f64 {{ return {name}(x); }}"))
+    fn every_inexact_f64_built_in_is_refused_with_a_replacement_that_exists() {
+        let library = gearbox_core::wgsl::library();
+        for call in REFUSED {
+            let name = &call[..call.find('(').unwrap()];
+            let e = check(&format!("fn f(x: f64) -> f64 {{ return {call}; }}"))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(&format!("built-in {name} on f64")), "{e}");
+            let suggested = format!("{name}_f64");
+            if e.contains(&suggested) {
+                assert!(
+                    library.contains(&format!("fn {suggested}(")),
+                    "{suggested} missing"
+                );
+            } else {
+                assert!(e.contains("sqrt") || e.contains("multiply by"), "{e}");
+            }
+            // The suggestion compiles where the built-in was refused.
+            let fixed = if e.contains(&suggested) {
+                format!("{name}_f64{}", &call[name.len()..])
+            } else if name == "inverseSqrt" {
+                "1.0 / sqrt(x)".into()
+            } else {
+                "x * 0.5lf".into()
+            };
+            check(&format!("fn f(x: f64) -> f64 {{ return {fixed}; }}")).unwrap();
         }
-        let e = check("fn f(x: f64) -> f64 { return pow(x, x) + atan2(x, x); }")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("on f64"), "{e}");
+    }
+
+    #[test]
+    fn the_library_defines_every_listed_function() {
+        let library = gearbox_core::wgsl::library();
+        for name in gearbox_core::wgsl::FUNCTIONS {
+            assert!(library.contains(&format!("fn {name}_f64(")), "{name}_f64");
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //!
 //! A series is three things kept in step: the CPU kernel (`partial_sum`), the GPU
 //! kernel (`src/shader.wgsl`) and the exact value (`exact`). To make your own, rename
-//! the template (README.md) and change those three. `docs/PLUGINS.md` in the gearbox
-//! repository explains every part.
+//! the template ("Starting from a template" in the gearbox repository's
+//! `docs/PLUGINS.md`, which explains every part) and change those three.
 
 use gearbox_core::sum::sum_terms;
 use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};

@@ -1,6 +1,6 @@
-//! f64 sine and cosine for the series and grid kernels: accurate (≤ 1 ulp) and
-//! branch-free, so a loop calling them vectorises; plus a double-double variant
-//! for tables and reference values.
+//! f64 sine, cosine and tangent for the series and grid kernels: accurate (≤ 1 ulp)
+//! and branch-free, so a loop calling them vectorises; plus a double-double
+//! variant for tables and reference values.
 //!
 //! The algorithm, shared with `shaders/f64_math.wgsl` (which must not use the
 //! GPU's f64 `sin`/`cos` built-ins, see GPU-NOTES.md):
@@ -103,6 +103,73 @@ pub fn sin(x: f64) -> f64 {
 #[inline(always)]
 pub fn cos(x: f64) -> f64 {
     sin_cos(x).1
+}
+
+// fdlibm __kernel_tan coefficients: tan(x) ≈ x + T0 x³ + … + T12 x²⁷ on [0, 0.6744].
+const T: [f64; 13] = [
+    3.333_333_333_333_341e-1,
+    1.333_333_333_332_012_4e-1,
+    5.396_825_397_622_605e-2,
+    2.186_948_829_485_954_2e-2,
+    8.863_239_823_599_3e-3,
+    3.592_079_107_591_312_4e-3,
+    1.456_209_454_325_290_3e-3,
+    5.880_412_408_202_641e-4,
+    2.464_631_348_184_699e-4,
+    7.817_944_429_395_571e-5,
+    7.140_724_913_826_082e-5,
+    -1.855_863_748_552_754_6e-5,
+    2.590_730_518_636_337e-5,
+];
+const PIO4: f64 = std::f64::consts::FRAC_PI_4;
+const PIO4_LO: f64 = 3.061_616_997_868_383e-17;
+
+/// tan(x + y) for |x| ≤ π/4 (fdlibm `__kernel_tan`), or −1/tan(x + y) if `cot`;
+/// both of fdlibm's paths are evaluated and one is selected.
+#[inline(always)]
+fn kernel_tan(x: f64, y: f64, cot: bool) -> f64 {
+    // Near ±π/4, tan(x) = tan(π/4 − x') with x' small.
+    let big = x.abs() >= 0.6744;
+    let neg = x < 0.0;
+    let (xa, ya) = if neg { (-x, -y) } else { (x, y) };
+    let (x, y) = if big {
+        ((PIO4 - xa) + (PIO4_LO - ya), 0.0)
+    } else {
+        (x, y)
+    };
+    let z = x * x;
+    let w = z * z;
+    let r = T[1] + w * (T[3] + w * (T[5] + w * (T[7] + w * (T[9] + w * T[11]))));
+    let v = z * (T[2] + w * (T[4] + w * (T[6] + w * (T[8] + w * (T[10] + w * T[12])))));
+    let s = z * x;
+    let r = y + z * (s * (r + v) + y) + T[0] * s;
+    let w = x + r;
+    let sign = if cot { -1.0 } else { 1.0 };
+    let near = sign - 2.0 * (x - (w * w / (w + sign) - r));
+    let near = if neg { -near } else { near };
+    // −1/(x + r) with one correction step: d = 1 + q·(x + r) ≈ 0.
+    let lo = r - (w - x);
+    let q = -1.0 / w;
+    let (p, pe) = two_prod(q, w);
+    let d = (1.0 + p) + (pe + q * lo);
+    let inv = q + q * d;
+    if big {
+        near
+    } else if cot {
+        inv
+    } else {
+        w
+    }
+}
+
+/// tan x within 1 ulp for `|x| ≤ 2⁴²` (the reduction of [`sin_cos`]); tan(±0) =
+/// ±0, NaN for infinite or NaN x.
+#[inline(always)]
+pub fn tan(x: f64) -> f64 {
+    let (r, rr, j) = reduce(x);
+    let odd = (j + 6_755_399_441_055_744.0).to_bits() & 1 == 1;
+    let t = kernel_tan(r, rr, odd);
+    if x == 0.0 { x } else { t }
 }
 
 /// `(sin x, cos x)` as double-doubles, accurate to about 2⁻¹⁰⁰ relative for
