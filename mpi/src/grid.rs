@@ -72,6 +72,7 @@ pub fn run(
             .iter()
             .map(|p| (linear(p, &layout.dims), Mutex::new(None)))
             .collect(),
+        inputs,
     };
     let raw = |v: &[Vec<f64>]| -> Vec<RawSlice> {
         v.iter()
@@ -81,7 +82,7 @@ pub fn run(
             })
             .collect()
     };
-    let (raw_axes, raw_inputs) = (raw(&axes), raw(&inputs));
+    let raw_axes = raw(&axes);
     let job = Job(GridJobFfi {
         dims: layout.dims.as_ptr(),
         n_dims: layout.dims.len(),
@@ -90,11 +91,12 @@ pub fn run(
         slabs_end: delivery.slabs.end,
         axes: raw_axes.as_ptr(),
         n_axes: raw_axes.len(),
-        inputs: raw_inputs.as_ptr(),
-        n_inputs: raw_inputs.len(),
+        host_inputs: !delivery.inputs.is_empty(),
         n_fields_in: layout.inputs.len(),
         n_fields_out: layout.outputs.len(),
-        deliver_ctx: &delivery as *const Delivery as *const c_void,
+        ctx: &delivery as *const Delivery as *const c_void,
+        fetch,
+        release,
         deliver,
     });
     let (summary, phases) = if rank == 0 {
@@ -400,6 +402,8 @@ struct Delivery<'a> {
     data_start: u64,
     sums: Mutex<Vec<Option<Vec<[Dd; 2]>>>>,
     samples: Vec<(u64, Mutex<Option<Vec<f64>>>)>,
+    /// The whole input fields (every rank reads them), lent slab by slab.
+    inputs: Vec<Vec<f64>>,
 }
 
 impl Delivery<'_> {
@@ -458,6 +462,46 @@ impl Delivery<'_> {
         words
     }
 }
+
+/// Lends the rows of canonical slab `slab` of every input field.
+extern "C" fn fetch(
+    ctx: *const c_void,
+    slab: u64,
+    inputs: *mut RawSlice,
+    n: usize,
+    err: Sink,
+) -> i32 {
+    // SAFETY: `ctx` is the `Delivery` of the running job; `inputs` has room for `n` slices.
+    let (d, out) = unsafe {
+        (
+            &*(ctx as *const Delivery),
+            std::slice::from_raw_parts_mut(inputs, n),
+        )
+    };
+    if n != d.inputs.len() || slab >= d.plan.len() {
+        err.put(&format!(
+            "backend asked for {n} input fields of slab {slab}; the job has {} fields and {} slabs",
+            d.inputs.len(),
+            d.plan.len()
+        ));
+        return abi::FAILED;
+    }
+    let rows = d.plan.slab(slab);
+    let (start, end) = (
+        (rows.start * d.row_len) as usize,
+        (rows.end * d.row_len) as usize,
+    );
+    for (slot, field) in out.iter_mut().zip(&d.inputs) {
+        *slot = RawSlice {
+            ptr: field[start..end].as_ptr(),
+            len: end - start,
+        };
+    }
+    abi::OK
+}
+
+/// Inputs are held whole for the run: nothing to give back.
+extern "C" fn release(_ctx: *const c_void, _slab: u64) {}
 
 extern "C" fn deliver(
     ctx: *const c_void,

@@ -19,8 +19,18 @@ mod cli_job;
 mod compare;
 #[path = "../../cli/src/failure.rs"]
 mod failure;
+#[path = "../../cli/src/format.rs"]
+mod format;
+/// The command line names `completions` and `manpage`; gearbox-mpi does not run them.
+#[allow(dead_code)]
+#[path = "../../cli/src/generate.rs"]
+mod generate;
 #[path = "../../cli/src/monitor.rs"]
 mod monitor;
+/// `scale --plot` is parsed by the shared command line; gearbox-mpi does not draw.
+#[allow(dead_code)]
+#[path = "../../cli/src/plot/mod.rs"]
+mod plot;
 #[path = "../../cli/src/run.rs"]
 mod run;
 #[path = "../../cli/src/stats.rs"]

@@ -56,11 +56,11 @@ static FAULT_FD: OnceLock<RawFd> = OnceLock::new();
 pub fn route_output() {
     if rank() == 0 {
         use std::io::IsTerminal;
-        if !std::io::stderr().is_terminal() {
-            if let Ok(tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
-                // SAFETY: points this process's fd 2 at the terminal just opened.
-                unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&tty), 2) };
-            }
+        if !std::io::stderr().is_terminal()
+            && let Ok(tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty")
+        {
+            // SAFETY: points this process's fd 2 at the terminal just opened.
+            unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&tty), 2) };
         }
         return;
     }
