@@ -23,7 +23,9 @@ pub mod sum;
 pub mod wgsl;
 pub mod workload;
 
-pub use backend::{Backend, BackendOptions, Cancelled, Control, DeviceInfo, GridJob, Kernel};
+pub use backend::{
+    Backend, BackendOptions, Cancelled, CancelledWithSum, Control, DeviceInfo, GridJob, Kernel,
+};
 pub use dd::Dd;
 pub use params::{ParamKind, ParamSpec, Params};
 pub use plan::ChunkPlan;
