@@ -29,17 +29,21 @@
 //! - [`grid`]: grid runs — inputs from files, memory or the workload, outputs to files or memory;
 //! - [`job`]: one run of any kind, timed, as typed values and JSON;
 //! - [`npy`]: NumPy `.npy` files;
+//! - [`memory`]: sizes from input checked against the memory available before allocating;
+//! - [`crash`]: naming the library a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
 pub mod backend;
+pub mod crash;
 pub mod grid;
 pub mod instance;
 pub mod job;
 pub mod kit;
 pub mod loader;
+pub mod memory;
 pub mod npy;
 
-pub use backend::{Interrupted, Monitor, OpenBackend, Phase, SeriesOutcome, Silent};
+pub use backend::{Interrupted, Monitor, OpenBackend, PartialSum, Phase, SeriesOutcome, Silent};
 pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};

@@ -36,6 +36,9 @@ pub fn header(shape: &[u64]) -> Vec<u8> {
 /// Reads an f64 array from `path`, checking it has exactly `shape`.
 pub fn read(path: &Path, shape: &[u64]) -> anyhow::Result<Vec<f64>> {
     let mut file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!("{}: is a directory, not a .npy file", path.display());
+    }
     let mut prefix = [0u8; 10];
     file.read_exact(&mut prefix)
         .map_err(|_| anyhow::anyhow!("{}: too short to be a .npy file", path.display()))?;
@@ -51,6 +54,13 @@ pub fn read(path: &Path, shape: &[u64]) -> anyhow::Result<Vec<f64>> {
         }
         v => bail!("{}: unsupported .npy version {v}", path.display()),
     };
+    let size = file.metadata().map_or(0, |m| m.len());
+    if header_len as u64 > size {
+        bail!(
+            "{}: header length {header_len} bytes, but the file holds only {size}",
+            path.display()
+        );
+    }
     let mut dict = vec![0u8; header_len];
     file.read_exact(&mut dict)
         .map_err(|_| anyhow::anyhow!("{}: truncated header", path.display()))?;
@@ -66,6 +76,9 @@ pub fn read(path: &Path, shape: &[u64]) -> anyhow::Result<Vec<f64>> {
         Some(rest[..end].trim().to_string())
     };
     let descr = field("descr").unwrap_or_default();
+    if descr.is_empty() {
+        bail!("{}: header has no dtype ('descr')", path.display());
+    }
     if descr != "'<f8'" {
         bail!(
             "{}: dtype {descr} is not float64 ('<f8'); convert with arr.astype(np.float64)",
