@@ -16,12 +16,7 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let backend_name = sub.get_one::<String>("backend").expect("has a default");
     let (backend, load_seconds) =
         job::open_backend(registry, backend_name, &job::backend_options(sub))?;
-    let finished = job::execute(
-        &backend,
-        &instance,
-        &job::grid_request(sub),
-        sub.get_flag("quiet"),
-    )?;
+    let finished = job::execute(&backend, &instance, &job::grid_request(sub), sub)?;
     let mut phases = vec![Phase {
         name: "load".into(),
         seconds: load_seconds,
