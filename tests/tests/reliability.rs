@@ -307,19 +307,22 @@ fn csv_follows_links_and_writes_through_devices() {
     let real = dir.join("real.csv");
     let link = dir.join("link.csv");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = run(&[
-        "scale",
-        "basel",
-        "--n",
-        "100",
-        "--threads",
-        "1",
-        "--repeat",
-        "1",
-        "--quiet",
-        "--csv",
-        link.to_str().unwrap(),
-    ]);
+    let scale_csv = |csv: &str| {
+        run(&[
+            "scale",
+            "basel",
+            "--n",
+            "100",
+            "--threads",
+            "1",
+            "--repeat",
+            "1",
+            "--quiet",
+            "--csv",
+            csv,
+        ])
+    };
+    let o = scale_csv(link.to_str().unwrap());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         std::fs::symlink_metadata(&link)
@@ -332,19 +335,7 @@ fn csv_follows_links_and_writes_through_devices() {
             .unwrap()
             .starts_with("n,threads")
     );
-    let o = run(&[
-        "scale",
-        "basel",
-        "--n",
-        "100",
-        "--threads",
-        "1",
-        "--repeat",
-        "1",
-        "--quiet",
-        "--csv",
-        "/dev/full",
-    ]);
+    let o = scale_csv("/dev/full");
     fails(&o, 1, "/dev/full: cannot write");
     assert_eq!(listing(&dir).len(), 2, "{:?}", listing(&dir));
 }
