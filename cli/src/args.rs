@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use gearbox_core::backend::check_threads;
 use gearbox_core::{Kind, ParamSpec};
 use gearbox_host::{Registry, WorkloadLib};
 
@@ -31,6 +32,29 @@ pub fn plugin_dirs(args: &[String]) -> Vec<PathBuf> {
         }
     }
     dirs
+}
+
+/// False when the command line needs no library loaded: `gearbox`, `--help` and
+/// `--version` at the top, and `list --files` (which shows what would be loaded).
+/// Loading a library runs its code, so nothing is loaded that is not needed.
+pub fn needs_libraries(args: &[String]) -> bool {
+    let mut words = Vec::new();
+    let mut it = args.iter().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--plugin-dir" => {
+                it.next();
+            }
+            "-h" | "--help" | "-V" | "--version" if words.is_empty() => return false,
+            a if !a.starts_with('-') => words.push(a),
+            _ => {}
+        }
+    }
+    match words.first() {
+        None => false,
+        Some(&"list") => !args.iter().any(|a| a == "--files"),
+        Some(_) => true,
+    }
 }
 
 /// The whole command line for the libraries in `registry`.
@@ -60,7 +84,8 @@ pub fn command(registry: &Registry) -> Command {
         .subcommand(
             Command::new("list")
                 .about("List the backends and workloads found, with availability and parameters")
-                .arg(flag("json", "Print one JSON object instead of text")),
+                .arg(flag("json", "Print one JSON object instead of text"))
+                .arg(flag("files", "Only list the library files that would be loaded, without loading any")),
         )
         .subcommand(
             workload_group("compare", "Run a workload on every available backend and check they agree with the exact value and each other", registry, Sweep::No)
@@ -114,15 +139,7 @@ fn scale_args(backends: &[String]) -> Vec<Arg> {
             .value_name("LIST")
             .global(true)
             .default_value("1,2")
-            .value_parser(|raw: &str| {
-                split_list(raw, |v| {
-                    v.parse::<u32>()
-                        .ok()
-                        .filter(|&t| t >= 1)
-                        .map(|_| ())
-                        .ok_or(format!("{v:?} is not a thread count"))
-                })
-            })
+            .value_parser(|raw: &str| split_list(raw, |v| thread_count(v).map(drop)))
             .help("Thread counts to measure, e.g. 1,2,4,8"),
         Arg::new("repeat")
             .long("repeat")
@@ -180,6 +197,16 @@ fn backend_arg(backends: &[String]) -> Arg {
         .help("Where to run it")
 }
 
+/// A thread count, checked by the one rule every backend and variable follows.
+pub fn thread_count(raw: &str) -> Result<u32, String> {
+    let n: u32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a thread count"))?;
+    check_threads("--threads", n as usize)?;
+    Ok(n)
+}
+
 /// `--threads N` for the rayon backend.
 fn threads_arg() -> Arg {
     Arg::new("threads")
@@ -187,7 +214,7 @@ fn threads_arg() -> Arg {
         .short('t')
         .value_name("N")
         .global(true)
-        .value_parser(value_parser!(u32).range(1..=4096))
+        .value_parser(thread_count)
         .help("Worker threads for the rayon backend [default: RAYON_NUM_THREADS or all cores]")
 }
 
@@ -200,11 +227,15 @@ fn adapter_arg() -> Arg {
         .help("GPU adapter whose name contains NAME (wgpu backend)")
 }
 
-/// `--json`, `--quiet`.
+/// `--json`, `--quiet`, `--yes`.
 fn output_args() -> Vec<Arg> {
     vec![
         flag("json", "Print one JSON object instead of text"),
         flag("quiet", "No progress bar"),
+        flag(
+            "yes",
+            "Run even when the run is estimated to take over an hour (it is stopped otherwise)",
+        ),
     ]
 }
 
@@ -232,6 +263,18 @@ pub fn workload_group(
 
 fn workload_command(lib: &WorkloadLib, sweep: Sweep) -> Command {
     let info = &lib.info;
+    if !lib.also_declared_by.is_empty() {
+        // Ambiguous: take any arguments, so that running it says which files clash.
+        return Command::new(info.name.clone())
+            .about(info.about.clone())
+            .arg(
+                Arg::new("arguments")
+                    .num_args(0..)
+                    .allow_hyphen_values(true)
+                    .trailing_var_arg(true)
+                    .hide(true),
+            );
+    }
     let mut cmd = Command::new(info.name.clone())
         .about(info.about.clone())
         .next_help_heading("Workload parameters")
@@ -258,6 +301,7 @@ fn param_arg(spec: &ParamSpec, sweep: Sweep) -> Arg {
     let arg = Arg::new(spec.name.clone())
         .long(spec.name.clone())
         .default_value(spec.default.clone())
+        .allow_negative_numbers(true)
         .help(spec.help.clone());
     match sweep {
         Sweep::No => arg
@@ -276,7 +320,9 @@ pub fn params<'m>(lib: &WorkloadLib, matches: &'m ArgMatches) -> Vec<(String, &'
         .iter()
         .filter_map(|p| {
             matches
-                .get_one::<String>(&p.name)
+                .try_get_one::<String>(&p.name)
+                .ok()
+                .flatten()
                 .map(|v| (p.name.clone(), v.as_str()))
         })
         .collect()

@@ -68,11 +68,10 @@ pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let (backend, load_seconds) =
         job::open_backend(registry, backend_name, &job::backend_options(sub))?;
     let request = job::grid_request(sub);
-    let quiet = sub.get_flag("quiet");
 
-    let warm_up = job::execute(&backend, &instance, &request, quiet)?;
+    let warm_up = job::execute(&backend, &instance, &request, sub)?;
     let runs: Vec<gearbox_host::Finished> = (0..repeat)
-        .map(|_| job::execute(&backend, &instance, &request, quiet))
+        .map(|_| job::execute(&backend, &instance, &request, sub))
         .collect::<anyhow::Result<_>>()?;
     let times = Summary::of(&runs.iter().map(|r| r.seconds).collect::<Vec<_>>());
     let mut phase_names: Vec<String> = Vec::new();

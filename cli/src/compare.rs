@@ -3,8 +3,8 @@
 //! within the workload's error bound.
 
 use clap::ArgMatches;
+use gearbox_core::Kind;
 use gearbox_core::dd::ulp_error;
-use gearbox_core::{BackendOptions, Kind};
 use gearbox_host::{Finished, Outcome, Registry, json};
 use serde_json::json;
 
@@ -31,42 +31,44 @@ pub fn compare(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> 
     let (name, sub) = matches.subcommand().expect("clap requires a workload");
     let instance = job::instantiate(registry, name, sub)?;
     let request = job::grid_request(sub);
-    let quiet = sub.get_flag("quiet");
     let options = job::backend_options(sub);
-    let rows: Vec<Row> = registry
-        .backend_names()
-        .into_iter()
-        .map(|backend| {
-            let opts = if backend == "serial" {
-                BackendOptions {
-                    threads: None,
-                    ..options.clone()
-                }
-            } else {
-                options.clone()
-            };
-            match job::open_backend(registry, &backend, &opts) {
-                Ok((b, _)) => {
-                    let run =
-                        job::execute(&b, &instance, &request, quiet).map_err(|e| format!("{e:#}"));
-                    Row {
-                        device: b.device.device.clone(),
-                        gpu: b.device.threads.is_none(),
-                        record: run.as_ref().ok().map(|f| json::run(&instance, &b, f)),
-                        run,
-                        backend,
+    let mut rows: Vec<Row> = Vec::new();
+    for backend in registry.backend_names() {
+        let opts = job::options_for(registry, &backend, &options);
+        let row = match job::open_backend(registry, &backend, &opts) {
+            Ok((b, _)) => {
+                let run = match job::execute(&b, &instance, &request, sub) {
+                    Err(e) if crate::monitor::interrupted() || e.is::<crate::failure::Usage>() => {
+                        let done: Vec<&str> = rows.iter().map(|r| r.backend.as_str()).collect();
+                        let done = if done.is_empty() {
+                            "none".into()
+                        } else {
+                            done.join(", ")
+                        };
+                        return Err(e.context(format!(
+                            "compare stopped on {backend} (backends finished: {done})"
+                        )));
                     }
-                }
-                Err(e) => Row {
+                    run => run.map_err(|e| format!("{e:#}")),
+                };
+                Row {
+                    device: b.device.device.clone(),
+                    gpu: b.device.threads.is_none(),
+                    record: run.as_ref().ok().map(|f| json::run(&instance, &b, f)),
+                    run,
                     backend,
-                    device: "-".into(),
-                    gpu: false,
-                    run: Err(format!("unavailable: {e:#}")),
-                    record: None,
-                },
+                }
             }
-        })
-        .collect();
+            Err(e) => Row {
+                backend,
+                device: "-".into(),
+                gpu: false,
+                run: Err(format!("unavailable: {e:#}")),
+                record: None,
+            },
+        };
+        rows.push(row);
+    }
     let serial = rows
         .iter()
         .find(|r| r.backend == "serial")

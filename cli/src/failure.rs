@@ -22,7 +22,7 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// Prints `error` as one line and picks the exit code: 2 for usage errors, 130 for
-/// an interrupted run, 1 otherwise.
+/// an interrupted run (the line says how far it got), 1 otherwise.
 pub fn report(error: &anyhow::Error) -> ExitCode {
     let message = format!("{error:#}").replace('\n', " ");
     if error.is::<Interrupted>() || error.chain().any(|e| e.is::<Interrupted>()) {
@@ -46,7 +46,10 @@ pub fn from_clap(error: clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        let _ = error.print();
+        if let Err(e) = error.print() {
+            eprintln!("gearbox: error: cannot write the help text: {e}");
+            return ExitCode::FAILURE;
+        }
         return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
             ExitCode::from(2)
         } else {

@@ -6,7 +6,7 @@ use gearbox_core::BackendOptions;
 use gearbox_host::{Finished, GridRequest, Instance, OpenBackend, Registry};
 
 use crate::failure::usage;
-use crate::monitor::Progress;
+use crate::monitor::{Progress, interrupted};
 
 /// Backend options from `--threads` and `--adapter`.
 pub fn backend_options(matches: &ArgMatches) -> BackendOptions {
@@ -21,6 +21,24 @@ pub fn backend_options(matches: &ArgMatches) -> BackendOptions {
             .ok()
             .flatten()
             .cloned(),
+    }
+}
+
+/// The part of `options` backend `name` reads, for commands that run every
+/// backend (`compare`): `--threads` goes to the CPU backends that take more than
+/// one, `--adapter` to the GPU's.
+pub fn options_for(registry: &Registry, name: &str, options: &BackendOptions) -> BackendOptions {
+    let takes = |option: &str| {
+        registry
+            .backend(name)
+            .library
+            .is_ok_and(|lib| lib.takes(option))
+    };
+    BackendOptions {
+        threads: options
+            .threads
+            .filter(|_| name != "serial" && takes("threads")),
+        adapter: options.adapter.clone().filter(|_| takes("adapter")),
     }
 }
 
@@ -60,7 +78,8 @@ pub fn headline(instance: &Instance<'_>, backend: &OpenBackend) -> String {
     )
 }
 
-/// Makes an instance of `name` from the parameters in `matches`; bad values are usage errors.
+/// Makes an instance of `name` from the parameters in `matches`; bad values, and
+/// an `--input` directory for a workload that reads no files, are usage errors.
 pub fn instantiate<'r>(
     registry: &'r Registry,
     name: &str,
@@ -70,19 +89,33 @@ pub fn instantiate<'r>(
         .workload(name)
         .ok_or_else(|| usage(format!("unknown workload {name}")))?;
     let params = crate::args::params(lib, matches);
-    lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), *v)))
-        .map_err(|e| usage(format!("{e:#}")))
+    let instance = lib
+        .instantiate(params.iter().map(|(k, v)| (k.as_str(), *v)))
+        .map_err(|e| usage(format!("{e:#}")))?;
+    if grid_request(matches).input_dir.is_some() {
+        let layout = instance.layout()?;
+        if layout.axes.is_empty() && layout.inputs.is_empty() {
+            return Err(usage(format!(
+                "{name} reads no input files (it generates its inputs from its parameters); drop --input"
+            )));
+        }
+    }
+    Ok(instance)
 }
 
-/// Runs `instance` on `backend`, with a progress bar unless `quiet`.
+/// Runs `instance` on `backend`, with a progress bar unless `--quiet` in
+/// `matches`; a run estimated to take over an hour is stopped unless `--yes`.
 pub fn execute(
     backend: &OpenBackend,
     instance: &Instance<'_>,
     request: &GridRequest<'_>,
-    quiet: bool,
+    matches: &ArgMatches,
 ) -> anyhow::Result<Finished> {
-    let progress = Progress::new(quiet);
+    let progress = Progress::new(matches.get_flag("quiet"), matches.get_flag("yes"));
     let result = gearbox_host::execute(backend, instance, request, &progress);
     progress.finish();
-    result
+    match progress.too_long() {
+        Some(why) if !interrupted() => Err(usage(why)),
+        _ => result,
+    }
 }

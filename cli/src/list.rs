@@ -3,8 +3,13 @@
 use gearbox_host::{Registry, json};
 
 /// Prints every backend (opened, to show its device or why it is unavailable)
-/// and every workload with its parameters.
-pub fn list(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
+/// and every workload with its parameters; with `--files`, only the library
+/// files that would be loaded (none is).
+pub fn list(registry: &Registry, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let as_json = matches.get_flag("json");
+    if matches.get_flag("files") {
+        return files(registry, as_json);
+    }
     let backends: Vec<serde_json::Value> = registry
         .backend_names()
         .iter()
@@ -63,14 +68,38 @@ pub fn list(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
             println!("  {p}");
         }
     }
+    print_searched(registry);
+    if registry.workloads.is_empty() {
+        anyhow::bail!(registry.nothing_found());
+    }
+    Ok(())
+}
+
+/// The search directories and the library files in them, without loading any.
+fn files(registry: &Registry, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        println!(
+            "{}",
+            json::document(
+                "list",
+                serde_json::json!({"search_dirs": registry.dirs, "files": registry.files})
+            )
+        );
+        return Ok(());
+    }
+    println!("Library files gearbox would load (native code, run with your rights):");
+    for file in &registry.files {
+        println!("  {}", file.display());
+    }
+    print_searched(registry);
+    Ok(())
+}
+
+fn print_searched(registry: &Registry) {
     let dirs: Vec<String> = registry
         .dirs
         .iter()
         .map(|d| d.display().to_string())
         .collect();
     println!("\nSearched: {}", dirs.join(", "));
-    if registry.workloads.is_empty() {
-        anyhow::bail!(registry.nothing_found());
-    }
-    Ok(())
 }

@@ -1,5 +1,21 @@
-//! `gearbox`: a thin command line over gearbox-core. It links no backend and no
+//! `gearbox`: a thin command line over gearbox-host. It links no backend and no
 //! workload: they are shared libraries found and loaded at run time.
+
+/// `println!` in this crate: writes through [`output::line`], which records a
+/// failed write (a full disk, a closed terminal) instead of panicking as the
+/// standard macro does; `main` then exits non-zero with the reason.
+macro_rules! println {
+    ($($arg:tt)*) => {
+        $crate::output::line(&mut std::io::stdout(), "stdout", format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` in this crate, on stderr, as [`println!`].
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::output::line(&mut std::io::stderr(), "stderr", format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod bench;
@@ -10,19 +26,40 @@ mod generate;
 mod job;
 mod list;
 mod monitor;
+mod output;
 mod plot;
 mod run;
 mod scale;
 mod stats;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use gearbox_host::Registry;
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    gearbox_host::crash::install();
+    let code = run_command();
+    match output::failure() {
+        Some(why) if code == ExitCode::SUCCESS => {
+            let _ = writeln!(std::io::stderr(), "gearbox: error: {why}");
+            ExitCode::FAILURE
+        }
+        _ => code,
+    }
+}
+
+/// Parses the command line, loading only the libraries it needs, and runs it.
+fn run_command() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
-    let registry = match Registry::discover(&args::plugin_dirs(&argv)) {
+    let dirs = args::plugin_dirs(&argv);
+    let found = if args::needs_libraries(&argv) {
+        Registry::discover(&dirs)
+    } else {
+        Registry::scan(&dirs)
+    };
+    let registry = match found {
         Ok(registry) => registry,
         Err(e) => return failure::report(&failure::usage(format!("{e:#}"))),
     };
@@ -36,7 +73,7 @@ fn main() -> ExitCode {
     monitor::install_interrupt_handler();
     let result = match matches.subcommand() {
         Some(("run", sub)) => run::run(&registry, sub),
-        Some(("list", sub)) => list::list(&registry, sub.get_flag("json")),
+        Some(("list", sub)) => list::list(&registry, sub),
         Some(("compare", sub)) => compare::compare(&registry, sub),
         Some(("bench", sub)) => bench::bench(&registry, sub),
         Some(("scale", sub)) => scale::scale(&registry, sub),

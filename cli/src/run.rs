@@ -29,7 +29,7 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let finished = job::execute(&backend, &instance, &request, sub.get_flag("quiet"))?;
+    let finished = job::execute(&backend, &instance, &request, sub)?;
     let mut phases = vec![Phase {
         name: "load".into(),
         seconds: load_seconds,

@@ -2,16 +2,12 @@
 //! runtime, speed-up and parallel efficiency per thread count, and runtime
 //! against any workload parameter given as a list — as text, CSV and plots.
 
-use std::path::Path;
-
-use anyhow::Context;
 use clap::ArgMatches;
 use gearbox_core::BackendOptions;
 use gearbox_host::{Registry, json};
 
-use crate::job;
-use crate::plot;
 use crate::stats::Summary;
+use crate::{job, output, plot};
 
 /// One measured point.
 #[derive(Clone, Debug)]
@@ -73,13 +69,24 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     let backend_name = sub.get_one::<String>("backend").expect("has a default");
     let repeat = *sub.get_one::<u32>("repeat").expect("has a default");
     let adapter = sub.get_one::<String>("adapter").cloned();
-    let quiet = sub.get_flag("quiet");
     let request = job::grid_request(sub);
 
+    // A backend without threads (the GPU) is measured once, unless threads were asked for.
+    let takes_threads = registry
+        .backend(backend_name)
+        .library
+        .is_ok_and(|lib| lib.takes("threads"));
+    let explicit = sub.value_source("threads") == Some(clap::parser::ValueSource::CommandLine);
+    if !takes_threads && explicit {
+        return Err(crate::failure::usage(format!(
+            "backend {backend_name} does not take --threads"
+        )));
+    }
+    let threads = if takes_threads { threads } else { vec![1] };
     let mut points: Vec<Point> = Vec::new();
     for &t in &threads {
         let options = BackendOptions {
-            threads: Some(t as usize),
+            threads: takes_threads.then_some(t as usize),
             adapter: adapter.clone(),
         };
         let (backend, _) = job::open_backend(registry, backend_name, &options)?;
@@ -87,9 +94,9 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
             let instance = lib
                 .instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .map_err(|e| crate::failure::usage(format!("{e:#}")))?;
-            job::execute(&backend, &instance, &request, quiet)?; // warm-up
+            job::execute(&backend, &instance, &request, sub)?; // warm-up
             let times: Vec<f64> = (0..repeat)
-                .map(|_| job::execute(&backend, &instance, &request, quiet).map(|r| r.seconds))
+                .map(|_| job::execute(&backend, &instance, &request, sub).map(|r| r.seconds))
                 .collect::<anyhow::Result<_>>()?;
             points.push(Point {
                 params,
@@ -114,7 +121,7 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
     }
 
     if let Some(path) = sub.get_one::<std::path::PathBuf>("csv") {
-        write_atomically(path, csv(&lists, &points).as_bytes())?;
+        output::write_file(path, csv(&lists, &points).as_bytes())?;
     }
     if let Some(path) = sub.get_one::<std::path::PathBuf>("plot") {
         let study = plot::Study {
@@ -134,7 +141,7 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
                 .collect(),
         };
         let format = plot::Format::of(path).map_err(anyhow::Error::msg)?;
-        write_atomically(path, &plot::render(&study, format)?)?;
+        output::write_file(path, &plot::render(&study, format)?)?;
     }
     if sub.get_flag("json") {
         let points: Vec<serde_json::Value> = points
@@ -193,18 +200,6 @@ fn csv(lists: &[(String, Vec<String>)], points: &[Point]) -> String {
         ));
     }
     out
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .context("output path has no file name")?;
-    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, bytes).with_context(|| format!("{}: cannot write", temp.display()))?;
-    std::fs::rename(&temp, path)
-        .with_context(|| format!("{}: cannot rename into place", path.display()))
 }
 
 #[cfg(test)]

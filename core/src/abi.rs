@@ -50,14 +50,16 @@ impl Str {
         }
     }
 
+    /// The text, checked to be UTF-8 (it comes from the other side of the boundary).
+    ///
     /// # Safety
-    /// `ptr..ptr+len` must be valid UTF-8 that outlives `'a`.
-    pub unsafe fn as_str<'a>(self) -> &'a str {
-        if self.len == 0 {
-            return "";
+    /// `ptr..ptr+len` must be readable bytes that outlive `'a`.
+    pub unsafe fn as_str<'a>(self) -> Result<&'a str, std::str::Utf8Error> {
+        if self.len == 0 || self.ptr.is_null() {
+            return Ok("");
         }
         // SAFETY: guaranteed by the caller.
-        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
+        std::str::from_utf8(unsafe { std::slice::from_raw_parts(self.ptr, self.len) })
     }
 }
 
@@ -71,12 +73,18 @@ pub struct Sink {
     pub write: extern "C" fn(ctx: *mut c_void, ptr: *const u8, len: usize),
 }
 
+/// Appends the bytes to the `String` behind `ctx`; bytes that are not UTF-8 (a
+/// library that breaks the contract) become U+FFFD, and names made of them are
+/// refused where they are checked.
 extern "C" fn append_to_string(ctx: *mut c_void, ptr: *const u8, len: usize) {
+    if len == 0 || ptr.is_null() {
+        return;
+    }
     // SAFETY: `ctx` is the `&mut String` given to `Sink::to_string`, alive for the
-    // call, and `ptr..ptr+len` is UTF-8 from a `&str` on the other side.
+    // call, and `ptr..ptr+len` are readable bytes from the other side.
     unsafe {
         let s = &mut *(ctx as *mut String);
-        s.push_str(std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+        s.push_str(&String::from_utf8_lossy(std::slice::from_raw_parts(
             ptr, len,
         )));
     }
@@ -241,6 +249,18 @@ pub struct GridJobFfi {
     ) -> i32,
 }
 
+/// What a backend's `run_series` hands back: the sum of the plan's first `chunks`
+/// chunks — all of them when it returns `OK`, the finished prefix (possibly none)
+/// when it returns `CANCELLED`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SeriesSum {
+    /// Compensated sum of the chunks covered.
+    pub sum: Dd,
+    /// Number of leading chunks of the plan it covers.
+    pub chunks: u64,
+}
+
 /// The functions of a backend library.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -251,13 +271,13 @@ pub struct BackendVTable {
     pub open: extern "C" fn(options: Str, out: *mut Handle, err: Sink) -> i32,
     /// Writes the `DeviceInfo` JSON of an open backend.
     pub device: extern "C" fn(h: Handle, out: Sink, err: Sink) -> i32,
-    /// Sums a series over `plan`.
+    /// Sums a series over `plan` (see [`SeriesSum`] for what `out` holds on cancellation).
     pub run_series: extern "C" fn(
         h: Handle,
         kernel: *const KernelFfi,
         plan: *const ChunkPlan,
         control: *const ControlFfi,
-        out: *mut Dd,
+        out: *mut SeriesSum,
         err: Sink,
     ) -> i32,
     /// Runs a grid job.

@@ -21,6 +21,30 @@ pub struct BackendInfo {
     pub name: String,
     /// One line saying where it runs work.
     pub about: String,
+    /// The [`BackendOptions`] it reads (`threads`, `adapter`); the host refuses the others.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+/// The most worker threads a CPU backend may be asked for: 256, or the number of
+/// CPUs when there are more. One rule for `--threads`, `scale --threads` and
+/// `RAYON_NUM_THREADS`: more threads than that only cost memory and start-up time.
+pub fn max_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .max(256)
+}
+
+/// Checks a thread count against [`max_threads`]; `what` names where it came from.
+pub fn check_threads(what: &str, threads: usize) -> Result<(), String> {
+    let max = max_threads();
+    if (1..=max).contains(&threads) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} {threads}: a thread count is 1 to {max} (256, or the CPUs here if more)"
+        ))
+    }
 }
 
 /// How the user asked a backend to be opened.
@@ -46,12 +70,26 @@ pub struct DeviceInfo {
 #[error("cancelled")]
 pub struct Cancelled;
 
+/// A cancelled series run that still hands back what it finished: the sum of the
+/// plan's first `chunks` chunks (return it instead of [`Cancelled`] when known).
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled after the first {chunks} chunks")]
+pub struct CancelledWithSum {
+    /// Compensated sum of the chunks finished.
+    pub sum: Dd,
+    /// Number of leading chunks of the plan the sum covers.
+    pub chunks: u64,
+}
+
 /// A backend. Implement it, then `gearbox_core::export_backend!(MyBackend);`.
 pub trait Backend: Sized + Send + Sync + 'static {
     /// Name used with `--backend`.
     const NAME: &'static str;
     /// One line saying where it runs work.
     const ABOUT: &'static str;
+    /// The [`BackendOptions`] fields it reads (`"threads"`, `"adapter"`); the host
+    /// refuses the others, so no option is silently ignored.
+    const OPTIONS: &'static [&'static str] = &[];
 
     /// Opens the backend (finds the device, starts the pool).
     fn open(options: &BackendOptions) -> anyhow::Result<Self>;
@@ -77,7 +115,7 @@ pub trait Backend: Sized + Send + Sync + 'static {
 pub(crate) fn status_of(result: anyhow::Result<i32>, err: &Sink) -> i32 {
     match result {
         Ok(code) => code,
-        Err(e) if e.is::<Cancelled>() => abi::CANCELLED,
+        Err(e) if e.is::<Cancelled>() || e.is::<CancelledWithSum>() => abi::CANCELLED,
         Err(e) => {
             err.put(&format!("{e:#}"));
             abi::FAILED
@@ -155,8 +193,10 @@ impl Kernel {
     pub fn layout(&self) -> anyhow::Result<GridLayout> {
         let mut text = String::new();
         call(|err| (self.vtable().grid_layout)(self.raw.handle, Sink::to_string(&mut text), err))?;
-        serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("malformed grid layout from the workload: {e}"))
+        let layout: GridLayout = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("malformed grid layout from the workload: {e}"))?;
+        layout.validate().map_err(anyhow::Error::msg)?;
+        Ok(layout)
     }
 
     /// Grid: generates the inputs of outer rows `rows`.

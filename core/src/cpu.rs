@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::backend::{Backend, BackendOptions, Control, DeviceInfo, GridJob, Kernel};
+use crate::backend::{
+    Backend, BackendOptions, Cancelled, CancelledWithSum, Control, DeviceInfo, GridJob, Kernel,
+};
 use crate::dd::Dd;
 use crate::plan::{ChunkPlan, OrderedSum};
 
@@ -39,6 +41,7 @@ pub trait CpuBackend: Executor + Sized + Send + Sync + 'static {
 impl<B: CpuBackend> Backend for B {
     const NAME: &'static str = <B as CpuBackend>::NAME;
     const ABOUT: &'static str = <B as CpuBackend>::ABOUT;
+    const OPTIONS: &'static [&'static str] = &["threads"];
 
     fn open(options: &BackendOptions) -> anyhow::Result<Self> {
         <B as CpuBackend>::open(options)
@@ -69,6 +72,8 @@ impl<B: CpuBackend> Backend for B {
 
 /// Sums a series over `plan`: chunk partials computed by `executor`, folded in
 /// plan order, so the bits do not depend on the executor or its thread count.
+/// A cancelled run returns the sum of the chunks finished before the first one
+/// that was not ([`CancelledWithSum`]).
 pub fn run_series(
     executor: &impl Executor,
     kernel: &Kernel,
@@ -86,8 +91,15 @@ pub fn run_series(
             control.advance(1);
             Ok::<_, anyhow::Error>(partial)
         });
-        for partial in partials {
-            total.push(partial?);
+        for (i, partial) in (start..).zip(partials) {
+            match partial {
+                Ok(partial) => total.push(partial),
+                Err(e) if e.is::<Cancelled>() => {
+                    let (sum, chunks) = (total.total(), i);
+                    return Err(CancelledWithSum { sum, chunks }.into());
+                }
+                Err(e) => return Err(e),
+            }
         }
         start = end;
     }

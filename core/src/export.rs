@@ -7,14 +7,16 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::abi::{
-    self, BackendVTable, ControlFfi, GridJobFfi, Handle, KernelFfi, RawSliceMut, Sink, SlabFfi,
-    Str, WorkloadVTable,
+    self, BackendVTable, ControlFfi, GridJobFfi, Handle, KernelFfi, RawSliceMut, SeriesSum, Sink,
+    SlabFfi, Str, WorkloadVTable,
 };
-use crate::backend::{Backend, BackendInfo, BackendOptions, Control, GridJob, Kernel, status_of};
+use crate::backend::{
+    Backend, BackendInfo, BackendOptions, CancelledWithSum, Control, GridJob, Kernel, status_of,
+};
 use crate::dd::Dd;
 use crate::params::Params;
 use crate::plan::ChunkPlan;
-use crate::workload::{Grid, Kind, Series, Slab, Workload, WorkloadInfo};
+use crate::workload::{Grid, GridLayout, Kind, Series, Slab, Workload, WorkloadInfo};
 
 fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
@@ -74,8 +76,8 @@ extern "C" fn describe_grid<W: Grid>(out: Sink, err: Sink) -> i32 {
 
 extern "C" fn create<W: Workload>(params: Str, out: *mut Handle, err: Sink) -> i32 {
     guard(W::NAME, &err, || {
-        // SAFETY: the host passes UTF-8 JSON that outlives the call.
-        let mut params: Params = serde_json::from_str(unsafe { params.as_str() })?;
+        // SAFETY: the host passes JSON that outlives the call.
+        let mut params: Params = serde_json::from_str(unsafe { params.as_str() }?)?;
         params.specs = W::params();
         let instance = W::from_params(&params)?;
         // SAFETY: `out` is a valid pointer from the host.
@@ -188,6 +190,71 @@ struct SlabParts<'a> {
     outputs: Vec<&'a mut [f64]>,
 }
 
+/// Checks a slab from the backend against the instance's `layout` before any
+/// slice is made from it: the rows inside the grid, one slice per axis and field
+/// (`outputs` of them), each of the length the rows and dimensions give.
+///
+/// # Safety
+/// `slab` and its arrays of slice descriptors must be readable.
+unsafe fn check_slab(slab: &SlabFfi, layout: &GridLayout, outputs: usize) -> anyhow::Result<()> {
+    let rows = slab.row_first..slab.row_end;
+    anyhow::ensure!(
+        rows.start < rows.end && rows.end <= layout.dims[0],
+        "backend passed rows {rows:?} of a grid of {} rows",
+        layout.dims[0]
+    );
+    let len = (rows.end - rows.start)
+        .checked_mul(layout.row_len())
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| anyhow::anyhow!("backend passed a slab too large to address"))?;
+    let counts = [
+        (slab.n_axes, layout.axes.len(), "axes"),
+        (slab.n_inputs, layout.inputs.len(), "input fields"),
+        (slab.n_outputs, outputs, "output fields"),
+    ];
+    for (given, expected, what) in counts {
+        anyhow::ensure!(
+            given == expected,
+            "backend passed {given} {what}, the layout has {expected}"
+        );
+    }
+    let lens = |p: *const RawSliceMut, n: usize| -> Vec<(bool, usize)> {
+        if n == 0 || p.is_null() {
+            return vec![(false, 0); n];
+        }
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(p, n) }
+            .iter()
+            .map(|r| (!r.ptr.is_null(), r.len))
+            .collect()
+    };
+    let axes = if slab.n_axes == 0 || slab.axes.is_null() {
+        vec![(false, 0); slab.n_axes]
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(slab.axes, slab.n_axes) }
+            .iter()
+            .map(|r| (!r.ptr.is_null(), r.len))
+            .collect()
+    };
+    for (&(ok, given), &d) in axes.iter().zip(&layout.dims) {
+        anyhow::ensure!(
+            ok && given as u64 == d,
+            "backend passed an axis of {given} values for a dimension of {d}"
+        );
+    }
+    let fields = lens(slab.inputs, slab.n_inputs)
+        .into_iter()
+        .chain(lens(slab.outputs, slab.n_outputs));
+    for (ok, given) in fields {
+        anyhow::ensure!(
+            ok && given == len,
+            "backend passed a field slice of {given} values for rows {rows:?} ({len} values)"
+        );
+    }
+    Ok(())
+}
+
 /// # Safety
 /// Every pointer in `slab` must be valid, and the mutable slices unaliased.
 unsafe fn slab_parts<'a>(slab: *const SlabFfi) -> SlabParts<'a> {
@@ -249,16 +316,22 @@ extern "C" fn grid_axis<W: Grid>(h: Handle, axis: usize, out: RawSliceMut, err: 
 
 extern "C" fn grid_fill<W: Grid>(h: Handle, slab: *const SlabFfi, err: Sink) -> i32 {
     guard(W::NAME, &err, || {
-        // SAFETY: `h` is a live instance; the host built `slab` from live buffers.
+        // SAFETY: `h` is a live instance; the backend built `slab` from live buffers,
+        // and `check_slab` holds their lengths to the layout before they are used.
+        let w = unsafe { instance::<W>(h) };
+        unsafe { check_slab(&*slab, &w.layout(), 0) }?;
         let mut parts = unsafe { slab_parts(slab) };
-        unsafe { instance::<W>(h) }.fill_inputs(parts.rows, &parts.axes, &mut parts.inputs);
+        w.fill_inputs(parts.rows, &parts.axes, &mut parts.inputs);
         Ok(abi::OK)
     })
 }
 
 extern "C" fn grid_map<W: Grid>(h: Handle, slab: *const SlabFfi, err: Sink) -> i32 {
     guard(W::NAME, &err, || {
-        // SAFETY: `h` is a live instance; the host built `slab` from live buffers.
+        // SAFETY: as in `grid_fill`.
+        let w = unsafe { instance::<W>(h) };
+        let layout = w.layout();
+        unsafe { check_slab(&*slab, &layout, layout.outputs.len()) }?;
         let mut parts = unsafe { slab_parts(slab) };
         let inputs: Vec<&[f64]> = parts.inputs.iter().map(|s| &**s).collect();
         let view = Slab {
@@ -266,7 +339,7 @@ extern "C" fn grid_map<W: Grid>(h: Handle, slab: *const SlabFfi, err: Sink) -> i
             axes: &parts.axes,
             inputs: &inputs,
         };
-        unsafe { instance::<W>(h) }.map(&view, &mut parts.outputs);
+        w.map(&view, &mut parts.outputs);
         Ok(abi::OK)
     })
 }
@@ -328,14 +401,15 @@ extern "C" fn backend_describe<B: Backend>(out: Sink, err: Sink) -> i32 {
     let info = BackendInfo {
         name: B::NAME.into(),
         about: B::ABOUT.into(),
+        options: B::OPTIONS.iter().map(|o| o.to_string()).collect(),
     };
     guard(B::NAME, &err, || json_out(&out, &info))
 }
 
 extern "C" fn backend_open<B: Backend>(options: Str, out: *mut Handle, err: Sink) -> i32 {
     guard(B::NAME, &err, || {
-        // SAFETY: the host passes UTF-8 JSON that outlives the call.
-        let options: BackendOptions = serde_json::from_str(unsafe { options.as_str() })?;
+        // SAFETY: the host passes JSON that outlives the call.
+        let options: BackendOptions = serde_json::from_str(unsafe { options.as_str() }?)?;
         let backend = B::open(&options)?;
         // SAFETY: `out` is a valid pointer from the host. The backend is never
         // freed: libraries stay loaded, and devices are dropped at exit by the OS.
@@ -356,7 +430,7 @@ extern "C" fn backend_run_series<B: Backend>(
     kernel: *const KernelFfi,
     plan: *const ChunkPlan,
     control: *const ControlFfi,
-    out: *mut Dd,
+    out: *mut SeriesSum,
     err: Sink,
 ) -> i32 {
     guard(B::NAME, &err, || {
@@ -369,9 +443,16 @@ extern "C" fn backend_run_series<B: Backend>(
                 Control::from_raw(*control),
             )
         };
-        let sum = backend.run_series(&kernel, plan, &control)?;
-        unsafe { *out = sum };
-        Ok(abi::OK)
+        let (sum, chunks, code) = match backend.run_series(&kernel, plan, &control) {
+            Ok(sum) => (sum, plan.len(), abi::OK),
+            Err(e) => match e.downcast::<CancelledWithSum>() {
+                Ok(p) => (p.sum, p.chunks, abi::CANCELLED),
+                Err(e) => return Err(e),
+            },
+        };
+        // SAFETY: `out` is valid for the call.
+        unsafe { *out = SeriesSum { sum, chunks } };
+        Ok(code)
     })
 }
 

@@ -24,7 +24,8 @@ pub mod wgsl;
 pub mod workload;
 
 pub use backend::{
-    Backend, BackendOptions, Cancelled, Control, DeviceInfo, GridJob, Kernel, SlabInputs,
+    Backend, BackendOptions, Cancelled, CancelledWithSum, Control, DeviceInfo, GridJob, Kernel,
+    SlabInputs,
 };
 pub use dd::Dd;
 pub use params::{ParamKind, ParamSpec, Params};

@@ -94,9 +94,56 @@ pub struct GridLayout {
 }
 
 impl GridLayout {
-    /// Elements in the whole grid.
+    /// Elements in the whole grid (of a layout that passed [`GridLayout::validate`]).
     pub fn len(&self) -> u64 {
-        self.dims.iter().product()
+        self.checked_len().unwrap_or(u64::MAX)
+    }
+
+    /// Elements in the whole grid, or `None` when the product overflows.
+    pub fn checked_len(&self) -> Option<u64> {
+        self.dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+    }
+
+    /// Checks what a library declares before anything is sized from it: at least one
+    /// dimension, no more axes than dimensions, field names that are non-empty,
+    /// unique and usable as file names, and byte sizes that fit in 64 bits.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.dims.is_empty() {
+            return Err("grid layout has no dimensions".into());
+        }
+        if self.axes.len() > self.dims.len() {
+            return Err(format!(
+                "grid layout names {} axes for {} dimensions",
+                self.axes.len(),
+                self.dims.len()
+            ));
+        }
+        let names: Vec<&String> = self
+            .axes
+            .iter()
+            .chain(&self.inputs)
+            .chain(&self.outputs)
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            if !is_identifier(name) {
+                return Err(format!(
+                    "grid layout field name {name:?} is not a plain name (letters, digits, _ and -)"
+                ));
+            }
+            if names[..i].contains(name) {
+                return Err(format!("grid layout names field {name:?} twice"));
+            }
+        }
+        let fields = (self.inputs.len() + self.outputs.len()).max(1) as u64;
+        match self.checked_len().and_then(|n| n.checked_mul(8 * fields)) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "grid {:?} has more elements than 64-bit sizes can hold",
+                self.dims
+            )),
+        }
     }
 
     /// True when some dimension is zero.
@@ -106,8 +153,24 @@ impl GridLayout {
 
     /// Elements in one row of the outermost dimension.
     pub fn row_len(&self) -> u64 {
-        self.dims[1..].iter().product()
+        self.dims
+            .get(1..)
+            .unwrap_or_default()
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .unwrap_or(u64::MAX)
     }
+}
+
+/// True for a name made of ASCII letters, digits, `_` and `-`, starting with a
+/// letter or `_` (workload, parameter and field names).
+pub fn is_identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The part of a grid a kernel works on: outer rows `rows`, with the full

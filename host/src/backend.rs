@@ -6,11 +6,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::{anyhow, bail};
-use gearbox_core::abi::{self, BackendVTable, ControlFfi, Handle, Str};
-use gearbox_core::backend::call;
+use gearbox_core::abi::{self, BackendVTable, ControlFfi, Handle, SeriesSum, Str};
+use gearbox_core::backend::{call, check_threads};
 use gearbox_core::plan::OrderedSum;
 use gearbox_core::{BackendOptions, Cancelled, ChunkPlan, Dd, DeviceInfo, Kind};
 
+use crate::crash::inside;
 use crate::instance::Instance;
 use crate::loader::{BackendLib, read_json};
 
@@ -66,8 +67,9 @@ extern "C" fn control_cancelled(ctx: *const c_void) -> bool {
 }
 
 extern "C" fn control_phase(ctx: *const c_void, name: Str, seconds: f64) {
-    // SAFETY: as above; `name` is UTF-8 borrowed for the call.
+    // SAFETY: as above; `name` is borrowed for the call.
     let (host, name) = unsafe { (&*(ctx as *const HostControl), name.as_str()) };
+    let name = name.unwrap_or("(phase name not UTF-8)");
     let mut phases = host.phases.lock().unwrap_or_else(|p| p.into_inner());
     match phases.iter_mut().find(|p| p.name == name) {
         Some(p) => p.seconds += seconds,
@@ -107,8 +109,8 @@ impl<'m> HostControl<'m> {
 }
 
 /// A run that did not finish, with how far it got.
-#[derive(Debug, thiserror::Error)]
-#[error("stopped after {done} of {total} {unit}")]
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("stopped after {done} of {total} {unit}{}", partial.as_ref().map_or(String::new(), |p| format!("; {p}")))]
 pub struct Interrupted {
     /// Units finished.
     pub done: u64,
@@ -116,6 +118,29 @@ pub struct Interrupted {
     pub total: u64,
     /// "chunks" or "slabs".
     pub unit: &'static str,
+    /// Series: the sum of the leading terms the backend finished, when it says.
+    pub partial: Option<PartialSum>,
+}
+
+/// The sum of the leading terms of a series that an interrupted run finished.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartialSum {
+    /// Σ term(k) for k in `first..=last`, rounded to f64.
+    pub value: f64,
+    /// First index covered.
+    pub first: u64,
+    /// Last index covered (inclusive).
+    pub last: u64,
+}
+
+impl std::fmt::Display for PartialSum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the partial sum over k = {}..={} is {:.17e}",
+            self.first, self.last, self.value
+        )
+    }
 }
 
 /// The result of a series run.
@@ -133,6 +158,8 @@ pub struct OpenBackend {
     pub name: String,
     /// What it runs on.
     pub device: DeviceInfo,
+    /// The library it came from.
+    pub path: std::path::PathBuf,
     handle: Handle,
     vtable: BackendVTable,
 }
@@ -143,18 +170,64 @@ unsafe impl Send for OpenBackend {}
 unsafe impl Sync for OpenBackend {}
 
 impl BackendLib {
-    /// Opens the backend.
+    /// True when the backend reads option `name` (`"threads"`, `"adapter"`).
+    pub fn takes(&self, name: &str) -> bool {
+        self.info.options.iter().any(|o| o == name)
+    }
+
+    /// Refuses an option this backend does not read, and a thread count outside
+    /// the one rule ([`check_threads`]).
+    fn check_options(&self, options: &BackendOptions) -> anyhow::Result<()> {
+        let given = [
+            ("threads", options.threads.is_some()),
+            ("adapter", options.adapter.is_some()),
+        ];
+        for (name, set) in given {
+            if set && !self.takes(name) {
+                let takes: Vec<String> =
+                    self.info.options.iter().map(|o| format!("--{o}")).collect();
+                bail!(
+                    "backend {} does not take --{name} (it takes {})",
+                    self.info.name,
+                    if takes.is_empty() {
+                        "no options".into()
+                    } else {
+                        takes.join(", ")
+                    }
+                );
+            }
+        }
+        if let Some(threads) = options.threads {
+            check_threads("--threads", threads).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
+
+    /// Opens the backend, after checking `options` against what it reads.
     pub fn open(&self, options: &BackendOptions) -> anyhow::Result<OpenBackend> {
+        self.check_options(options)?;
         let json = serde_json::to_string(options)?;
         let mut handle: Handle = std::ptr::null_mut();
-        call(|err| (self.vtable.open)(Str::new(&json), &mut handle, err))
-            .map_err(|e| anyhow!("backend {}: {e:#}", self.info.name))?;
+        inside(
+            || format!("open of {}", self.path.display()),
+            || call(|err| (self.vtable.open)(Str::new(&json), &mut handle, err)),
+        )
+        .map_err(|e| anyhow!("backend {}: {e:#}", self.info.name))?;
+        if handle.is_null() {
+            bail!("{}: open returned no backend", self.path.display());
+        }
         let vtable = self.vtable;
-        let device: DeviceInfo = read_json(&self.info.name, |out, err| {
-            (vtable.device)(handle, out, err)
-        })?;
+        let device: DeviceInfo = inside(
+            || format!("device of {}", self.path.display()),
+            || {
+                read_json(&self.info.name, |out, err| {
+                    (vtable.device)(handle, out, err)
+                })
+            },
+        )?;
         Ok(OpenBackend {
             name: self.info.name.clone(),
+            path: self.path.clone(),
             device,
             handle,
             vtable,
@@ -175,6 +248,8 @@ pub struct SeriesRun<'a> {
     instance: &'a Instance<'a>,
     plan: ChunkPlan,
     host: HostControl<'a>,
+    /// Where an interrupted batch stopped: its first chunk, the chunks it finished, their sum.
+    cut: Mutex<Option<(u64, u64, Dd)>>,
 }
 
 impl SeriesRun<'_> {
@@ -204,31 +279,67 @@ impl SeriesRun<'_> {
         );
         let kernel = self.instance.kernel();
         let control = self.host.ffi();
-        let mut sum = Dd::ZERO;
-        let result = call(|err| {
-            (self.backend.vtable.run_series)(
-                self.backend.handle,
-                &kernel,
-                &part,
-                &control,
-                &mut sum,
-                err,
-            )
-        });
+        let mut out = SeriesSum::default();
+        let result = inside(
+            || self.backend.running(self.instance),
+            || {
+                call(|err| {
+                    (self.backend.vtable.run_series)(
+                        self.backend.handle,
+                        &kernel,
+                        &part,
+                        &control,
+                        &mut out,
+                        err,
+                    )
+                })
+            },
+        );
         match result {
-            Ok(_) => Ok(sum),
-            Err(e) if e.is::<Cancelled>() => Err(Interrupted {
-                done: self.host.done(),
-                total: self.plan.len(),
-                unit: "chunks",
+            Ok(_) if out.chunks == part.len() => Ok(out.sum),
+            Ok(_) => bail!(
+                "backend {} summed {} of the {} chunks of a batch of {} and said it had finished",
+                self.backend.name,
+                out.chunks,
+                part.len(),
+                self.instance.info().name
+            ),
+            Err(e) if e.is::<Cancelled>() => {
+                *self.cut.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((first, out.chunks.min(part.len()), out.sum));
+                Err(Interrupted {
+                    done: self.host.done(),
+                    total: self.plan.len(),
+                    unit: "chunks",
+                    partial: None,
+                }
+                .into())
             }
-            .into()),
             Err(e) => Err(anyhow!(
                 "{} on {}: {e:#}",
                 self.instance.info().name,
                 self.backend.name
             )),
         }
+    }
+
+    /// `error` with the partial sum over every chunk finished before it, when the
+    /// run was interrupted: `done` is the fold of the batches before the cut one.
+    fn interrupted_with_partial(&self, error: anyhow::Error, done: Dd) -> anyhow::Error {
+        let Some(mut interrupted) = error.downcast_ref::<Interrupted>().cloned() else {
+            return error;
+        };
+        let cut = *self.cut.lock().unwrap_or_else(|p| p.into_inner());
+        let (covered, sum) = match cut {
+            Some((first, chunks, sum)) => (first + chunks, done + sum),
+            None => return error,
+        };
+        interrupted.partial = (covered > 0).then(|| PartialSum {
+            value: sum.to_f64(),
+            first: self.plan.first,
+            last: self.plan.chunk(covered - 1).last,
+        });
+        interrupted.into()
     }
 
     /// Time per phase reported by the backend over the batches run.
@@ -253,6 +364,7 @@ impl OpenBackend {
             instance,
             plan: *plan,
             host: HostControl::new(monitor),
+            cut: Mutex::new(None),
         })
     }
 
@@ -267,7 +379,10 @@ impl OpenBackend {
         let run = self.series_run(instance, plan, monitor)?;
         let mut sum = OrderedSum::default();
         for i in 0..run.batches() {
-            sum.push(run.batch(i)?);
+            match run.batch(i) {
+                Ok(batch) => sum.push(batch),
+                Err(e) => return Err(run.interrupted_with_partial(e, sum.total())),
+            }
         }
         Ok(SeriesOutcome {
             sum: sum.total(),
@@ -291,6 +406,7 @@ impl OpenBackend {
                 done: host.done(),
                 total: job.slabs_end - job.slabs_first,
                 unit: "slabs",
+                partial: None,
             }
             .into()),
             Err(e) => Err(anyhow!("{} on {}: {e:#}", instance.info().name, self.name)),
@@ -305,6 +421,21 @@ impl OpenBackend {
     ) -> anyhow::Result<()> {
         let control = host.ffi();
         let kernel = instance.kernel();
-        call(|err| (self.vtable.run_grid)(self.handle, &kernel, job, &control, err)).map(drop)
+        inside(
+            || self.running(instance),
+            || call(|err| (self.vtable.run_grid)(self.handle, &kernel, job, &control, err)),
+        )
+        .map(drop)
+    }
+
+    /// "basel (libgearbox_basel.so) on rayon (libgearbox_backend_rayon.so)", for crash reports.
+    fn running(&self, instance: &Instance<'_>) -> String {
+        format!(
+            "a run of {} ({}) on {} ({})",
+            instance.info().name,
+            instance.path().display(),
+            self.name,
+            self.path.display()
+        )
     }
 }

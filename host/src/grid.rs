@@ -133,18 +133,6 @@ pub fn sample_points(dims: &[u64]) -> Vec<Vec<u64>> {
         .collect()
 }
 
-/// Bytes of memory available to this process, when the OS says.
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-fn gib(bytes: u128) -> String {
-    format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64)
-}
-
 /// Checksums of slabs folded in slab order whatever order they arrive in, so the
 /// result is deterministic and only out-of-order slabs are held.
 struct OrderedSums {
@@ -288,23 +276,30 @@ extern "C" fn deliver(
     n: usize,
     err: Sink,
 ) -> i32 {
-    // SAFETY: `ctx` is the `JobState` of the running job; `outputs` holds `n` live slices.
-    let (d, outputs) = unsafe {
-        let d = &(*(ctx as *const JobState)).delivery;
-        let raw = std::slice::from_raw_parts(outputs, n);
-        let outputs: Vec<&[f64]> = raw
-            .iter()
-            .map(|s| std::slice::from_raw_parts(s.ptr, s.len))
-            .collect();
-        (d, outputs)
-    };
+    // SAFETY: `ctx` is the `JobState` of the running job.
+    let d = unsafe { &(*(ctx as *const JobState)).delivery };
     let result = (|| {
+        if slab >= d.plan.len() {
+            bail!("backend delivered slab {slab} of {}", d.plan.len());
+        }
         let rows = d.plan.slab(slab);
         let offset = rows.start * d.row_len;
         let expected = ((rows.end - rows.start) * d.row_len) as usize;
-        if outputs.len() != d.n_outputs || outputs.iter().any(|o| o.len() != expected) {
+        // Sizes are checked before any slice is made from the backend's pointers.
+        // SAFETY: `outputs` holds `n` slice descriptors from the backend.
+        let raw = if n == d.n_outputs && !outputs.is_null() {
+            unsafe { std::slice::from_raw_parts(outputs, n) }
+        } else {
+            &[]
+        };
+        if raw.len() != d.n_outputs || raw.iter().any(|o| o.len != expected || o.ptr.is_null()) {
             bail!("backend delivered slab {slab} with wrong sizes");
         }
+        // SAFETY: each descriptor was checked to be a non-null slice of the slab's length.
+        let outputs: Vec<&[f64]> = raw
+            .iter()
+            .map(|s| unsafe { std::slice::from_raw_parts(s.ptr, s.len) })
+            .collect();
         let sums: Vec<[Dd; 2]> = outputs.iter().map(|o| checksum(o)).collect();
         for (index, values) in &d.samples {
             if (offset..offset + expected as u64).contains(index) {
@@ -362,16 +357,7 @@ fn check_arrays(arrays: &GridArrays<'_>, layout: &GridLayout) -> anyhow::Result<
 
 /// Fails when `bytes` would not fit in the memory available.
 fn ensure_memory(what: &str, bytes: u128) -> anyhow::Result<()> {
-    if let Some(avail) = available_memory()
-        && bytes > u128::from(avail)
-    {
-        bail!(
-            "the {what} of this grid need {} of memory, only {} is available",
-            gib(bytes),
-            gib(u128::from(avail))
-        );
-    }
-    Ok(())
+    crate::memory::ensure(&format!("the {what} of this grid"), bytes)
 }
 
 /// The axes in `dir`, `<axis>.npy` each.
@@ -533,6 +519,7 @@ impl OpenBackend {
                     done: host.done(),
                     total: plan.len(),
                     unit: "slabs",
+                    partial: None,
                 }
                 .into());
             }

@@ -1,7 +1,7 @@
 //! A workload instance: a workload library's object made with checked
 //! parameters, and what the host asks of it.
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use gearbox_core::abi::{self, Handle, KernelFfi, RawSliceMut, Sink};
 use gearbox_core::backend::{Kernel, call};
 use gearbox_core::params::Params;
@@ -44,6 +44,11 @@ impl<'r> Instance<'r> {
         &self.lib.info
     }
 
+    /// The library file the workload came from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.lib.path
+    }
+
     pub(crate) fn kernel(&self) -> KernelFfi {
         KernelFfi {
             handle: self.handle,
@@ -74,12 +79,18 @@ impl<'r> Instance<'r> {
         Ok((code == abi::OK).then_some(value))
     }
 
-    /// Series: the inclusive index range.
+    /// Series: the inclusive index range (checked: `first <= last`).
     pub fn range(&self) -> anyhow::Result<(u64, u64)> {
         let (mut first, mut last) = (0, 0);
         self.context(call(|err| {
             (self.lib.vtable.series_range)(self.handle, &mut first, &mut last, err)
         }))?;
+        if first > last {
+            bail!(
+                "{}: series range {first}..={last} is empty (first > last)",
+                self.lib.path.display()
+            );
+        }
         Ok((first, last))
     }
 
@@ -89,11 +100,15 @@ impl<'r> Instance<'r> {
         self.context(unsafe { Kernel::from_raw(self.kernel()) }.wgsl())
     }
 
-    /// Grid: shape and fields.
+    /// Grid: shape and fields, checked ([`GridLayout::validate`]) before anything is sized from it.
     pub fn layout(&self) -> anyhow::Result<GridLayout> {
-        self.context(read_json(&self.lib.info.name, |out, err| {
+        let layout: GridLayout = self.context(read_json(&self.lib.info.name, |out, err| {
             (self.lib.vtable.grid_layout)(self.handle, out, err)
-        }))
+        }))?;
+        layout
+            .validate()
+            .map_err(|why| anyhow!("{}: {why}", self.lib.path.display()))?;
+        Ok(layout)
     }
 
     /// Grid: the generated coordinate axes.
@@ -104,7 +119,8 @@ impl<'r> Instance<'r> {
             .take(layout.axes.len())
             .enumerate()
             .map(|(i, &d)| {
-                let mut axis = vec![0.0; d as usize];
+                let what = format!("the axis {} of {d} values", layout.axes[i]);
+                let mut axis = crate::memory::zeros(&what, d)?;
                 let out = RawSliceMut {
                     ptr: axis.as_mut_ptr(),
                     len: axis.len(),

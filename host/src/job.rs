@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use gearbox_core::dd::ulp_error;
 use gearbox_core::plan::SlabPlan;
-use gearbox_core::{ChunkPlan, Kind};
+use gearbox_core::{ChunkPlan, Dd, GridLayout, Kind};
 
 use crate::backend::{Monitor, OpenBackend, Phase};
 use crate::grid::{GridOutcome, GridRequest, SLAB_ELEMENTS};
@@ -66,6 +66,20 @@ pub fn execute(
         Kind::Grid => {
             let layout = instance.layout()?;
             let slabs = SlabPlan::new(layout.dims[0], layout.row_len(), SLAB_ELEMENTS);
+            let need = working_memory(&layout, &slabs, backend.device.threads);
+            crate::memory::ensure(
+                &format!(
+                    "{} on {} (grid {:?}; coordinate axes, per-slab sums{})",
+                    instance.info().name,
+                    backend.name,
+                    layout.dims,
+                    backend.device.threads.map_or(String::new(), |t| format!(
+                        ", a slab buffer for each of {t} thread{}",
+                        if t == 1 { "" } else { "s" }
+                    ))
+                ),
+                need,
+            )?;
             monitor.start(slabs.len(), "slabs");
             let start = Instant::now();
             let outcome = backend
@@ -80,6 +94,25 @@ pub fn execute(
             })
         }
     }
+}
+
+/// Memory a grid run needs besides its input files and kept outputs (checked where
+/// they are read): the coordinate axes, the host's per-slab sums, and, on a CPU
+/// backend (`threads`), one slab of every generated input and output per thread.
+fn working_memory(layout: &GridLayout, slabs: &SlabPlan, threads: Option<usize>) -> u128 {
+    let axes: u128 = layout
+        .dims
+        .iter()
+        .take(layout.axes.len())
+        .map(|&d| u128::from(d) * 8)
+        .sum();
+    let per_slab = std::mem::size_of::<Option<Vec<[Dd; 2]>>>()
+        + layout.outputs.len() * std::mem::size_of::<[Dd; 2]>();
+    let sums = u128::from(slabs.len()) * per_slab as u128;
+    let slab_values = u128::from(slabs.rows) * u128::from(layout.row_len());
+    let fields = (layout.inputs.len() + layout.outputs.len()) as u128;
+    let buffers = threads.unwrap_or(0) as u128 * slab_values * fields * 8;
+    axes + sums + buffers
 }
 
 impl Outcome {

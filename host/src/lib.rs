@@ -33,9 +33,12 @@
 //! - [`job`]: one run of any kind, timed, as typed values;
 //! - [`json`]: runs, workloads and backends as JSON (schema 1, docs/JSON.md);
 //! - [`npy`]: NumPy `.npy` files;
+//! - [`memory`]: sizes from input checked against the memory available before allocating;
+//! - [`crash`]: naming the library a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
 pub mod backend;
+pub mod crash;
 pub mod grid;
 pub mod inputs;
 pub mod instance;
@@ -43,12 +46,14 @@ pub mod job;
 pub mod json;
 pub mod kit;
 pub mod loader;
+pub mod memory;
 pub mod npy;
 pub mod outputs;
 pub mod writer;
 
 pub use backend::{
-    Interrupted, Monitor, OpenBackend, Phase, SERIES_BATCH_CHUNKS, SeriesOutcome, SeriesRun, Silent,
+    Interrupted, Monitor, OpenBackend, PartialSum, Phase, SERIES_BATCH_CHUNKS, SeriesOutcome,
+    SeriesRun, Silent,
 };
 pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use gearbox_core::abi::{self, BackendVTable, Handle, Sink, Str, WorkloadVTable};
 use gearbox_core::backend::{BackendInfo, call};
-use gearbox_core::params::Params;
-use gearbox_core::workload::WorkloadInfo;
+use gearbox_core::params::{Params, RESERVED_NAMES};
+use gearbox_core::workload::{WorkloadInfo, is_identifier};
 
+use crate::crash::inside;
 use crate::instance::Instance;
 
 /// Environment variable listing extra plugin directories (like `PATH`).
@@ -82,12 +83,29 @@ impl Registry {
     }
 }
 
+/// The stem of a gearbox library's file name (`gearbox_basel` for
+/// `libgearbox_basel.so`), or `None` for any other file.
+fn library_stem(path: &Path) -> Option<&str> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix(std::env::consts::DLL_PREFIX))
+        .and_then(|n| n.strip_suffix(std::env::consts::DLL_SUFFIX))
+        .filter(|s| s.starts_with(LIB_STEM))
+}
+
 /// Opens a library and checks its ABI version; the library is never unloaded.
+/// Loading runs the library's initialisers: it is native code with the user's rights.
 fn open_library(path: &Path) -> anyhow::Result<&'static libloading::Library> {
-    // SAFETY: loading runs the library's initialisers; gearbox libraries are
-    // plain Rust cdylibs, and only files named `libgearbox_*` are opened.
-    let lib = unsafe { libloading::Library::new(path) }
-        .map_err(|e| anyhow!("{}: cannot be loaded: {e}", path.display()))?;
+    // SAFETY: loading runs the library's initialisers; only files named
+    // `libgearbox_*` in the search directories are opened (see `gearbox list --files`).
+    let lib = inside(
+        || format!("the initialisers of {}", path.display()),
+        || unsafe { libloading::Library::new(path) },
+    )
+    .map_err(|e| {
+        let reason = format!("{:#}", anyhow::Error::new(e));
+        anyhow!("{}: cannot be loaded: {reason}", path.display())
+    })?;
     let lib: &'static libloading::Library = Box::leak(Box::new(lib));
     // SAFETY: the symbol, when present, has this signature in every ABI version.
     let version =
@@ -97,7 +115,10 @@ fn open_library(path: &Path) -> anyhow::Result<&'static libloading::Library> {
                 path.display()
             )
         })?;
-    let version = version();
+    let version = inside(
+        || format!("gearbox_abi_version of {}", path.display()),
+        || version(),
+    );
     if version != abi::ABI_VERSION {
         bail!(
             "{}: built against gearbox ABI version {version}, but this gearbox uses ABI version {}; rebuild it against this gearbox-core",
@@ -117,7 +138,10 @@ fn entry<T: Copy>(lib: &libloading::Library, path: &Path, symbol: &[u8]) -> anyh
             String::from_utf8_lossy(symbol)
         )
     })?;
-    Ok(f())
+    Ok(inside(
+        || format!("{} of {}", String::from_utf8_lossy(symbol), path.display()),
+        || f(),
+    ))
 }
 
 /// Calls a function that writes JSON to its first sink and errors to its second.
@@ -182,6 +206,8 @@ pub struct BackendSlot {
 pub struct BackendLib {
     /// What it declares.
     pub info: BackendInfo,
+    /// File it came from.
+    pub path: PathBuf,
     pub(crate) vtable: BackendVTable,
 }
 
@@ -193,6 +219,9 @@ pub struct Registry {
     pub workloads: Vec<WorkloadLib>,
     /// Files that looked like gearbox libraries but could not be used.
     pub problems: Vec<String>,
+    /// Every library file found, in search order, loaded or not (what
+    /// `gearbox list --files` shows without loading anything).
+    pub files: Vec<PathBuf>,
     backend_files: Vec<(String, PathBuf)>,
 }
 
@@ -200,28 +229,54 @@ impl Registry {
     /// Finds libraries in `search_dirs(explicit)` and loads the workload libraries.
     /// Backends are loaded on demand ([`Registry::backend`]) so a run pays only for its own.
     pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Registry> {
-        for dir in explicit {
-            if !dir.is_dir() {
-                bail!("--plugin-dir {}: no such directory", dir.display());
-            }
-        }
-        Ok(Registry::scan(search_dirs(explicit)))
+        let mut registry = Registry::scan(explicit)?;
+        registry.load_workloads();
+        Ok(registry)
     }
 
     /// Like [`Registry::discover`] for a front end that ships its libraries in
     /// `bundled` (the Python package): searched after `explicit` and
     /// `GEARBOX_PLUGIN_PATH`, in place of the executable's directory.
     pub fn discover_bundled(explicit: &[PathBuf], bundled: &Path) -> Registry {
-        Registry::scan(search_dirs_with_home(explicit, vec![bundled.to_path_buf()]))
+        let mut registry =
+            Registry::scan_dirs(search_dirs_with_home(explicit, vec![bundled.to_path_buf()]));
+        registry.load_workloads();
+        registry
     }
 
-    /// Loads the workload libraries in `dirs` and notes the backend libraries.
-    fn scan(dirs: Vec<PathBuf>) -> Registry {
-        let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    /// Finds the library files in `search_dirs(explicit)` without loading any.
+    pub fn scan(explicit: &[PathBuf]) -> anyhow::Result<Registry> {
+        for dir in explicit {
+            if !dir.is_dir() {
+                bail!("--plugin-dir {}: no such directory", dir.display());
+            }
+        }
+        Ok(Registry::scan_dirs(search_dirs(explicit)))
+    }
+
+    /// Loads every workload library found (backends load on demand).
+    fn load_workloads(&mut self) {
+        let workload_files: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|f| library_stem(f).is_some_and(|s| !s.starts_with(BACKEND_STEM)))
+            .cloned()
+            .collect();
+        for path in workload_files {
+            if let Err(e) = self.load_workload(&path) {
+                self.problems.push(format!("{e:#}"));
+            }
+        }
+        self.workloads.sort_by(|a, b| a.info.name.cmp(&b.info.name));
+    }
+
+    /// Notes the library files in `dirs`, loading none.
+    fn scan_dirs(dirs: Vec<PathBuf>) -> Registry {
         let mut registry = Registry {
             dirs: dirs.clone(),
             workloads: Vec::new(),
             problems: Vec::new(),
+            files: Vec::new(),
             backend_files: Vec::new(),
         };
         let mut seen_files = Vec::new();
@@ -233,14 +288,7 @@ impl Registry {
                 entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             files.sort();
             for path in files {
-                let Some(stem) = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix(prefix))
-                    .and_then(|n| n.strip_suffix(suffix))
-                    .filter(|s| s.starts_with(LIB_STEM))
-                    .map(str::to_string)
-                else {
+                let Some(stem) = library_stem(&path) else {
                     continue;
                 };
                 let key = file_key(&path);
@@ -248,27 +296,31 @@ impl Registry {
                     continue;
                 }
                 seen_files.push(key);
-                if let Some(name) = stem.strip_prefix(BACKEND_STEM) {
-                    if !registry.backend_files.iter().any(|(n, _)| n == name) {
-                        registry.backend_files.push((name.to_string(), path));
-                    }
-                } else if let Err(e) = registry.load_workload(&path) {
-                    registry.problems.push(format!("{e:#}"));
+                if let Some(name) = stem.strip_prefix(BACKEND_STEM)
+                    && !registry.backend_files.iter().any(|(n, _)| n == name)
+                {
+                    registry
+                        .backend_files
+                        .push((name.to_string(), path.clone()));
                 }
+                registry.files.push(path);
             }
         }
-        registry
-            .workloads
-            .sort_by(|a, b| a.info.name.cmp(&b.info.name));
         registry
     }
 
     fn load_workload(&mut self, path: &Path) -> anyhow::Result<()> {
         let lib = open_library(path)?;
         let vtable: WorkloadVTable = entry(lib, path, abi::WORKLOAD_SYMBOL)?;
-        let info: WorkloadInfo = read_json(&path.display().to_string(), |out, err| {
-            (vtable.describe)(out, err)
-        })?;
+        let info: WorkloadInfo = inside(
+            || format!("describe of {}", path.display()),
+            || {
+                read_json(&path.display().to_string(), |out, err| {
+                    (vtable.describe)(out, err)
+                })
+            },
+        )?;
+        check_info(&info).map_err(|why| anyhow!("{}: {why}", path.display()))?;
         if let Some(other) = self.workloads.iter_mut().find(|w| w.info.name == info.name) {
             if same_contents(&other.path, path) {
                 return Ok(());
@@ -337,10 +389,23 @@ impl Registry {
         let library = (|| {
             let lib = open_library(path)?;
             let vtable: BackendVTable = entry(lib, path, abi::BACKEND_SYMBOL)?;
-            let info: BackendInfo = read_json(&path.display().to_string(), |out, err| {
-                (vtable.describe)(out, err)
-            })?;
-            Ok::<_, anyhow::Error>(BackendLib { info, vtable })
+            let info: BackendInfo = inside(
+                || format!("describe of {}", path.display()),
+                || read_json(&path.display().to_string(), |out, err| (vtable.describe)(out, err)),
+            )?;
+            if info.name != name {
+                bail!(
+                    "{}: declares itself backend {:?}; a backend library must be named after its backend ({})",
+                    path.display(),
+                    info.name,
+                    library_file_name(&format!("{BACKEND_STEM}{}", info.name))
+                );
+            }
+            Ok::<_, anyhow::Error>(BackendLib {
+                info,
+                path: path.clone(),
+                vtable,
+            })
         })()
         .map_err(|e| format!("{e:#}"));
         BackendSlot {
@@ -374,8 +439,46 @@ impl WorkloadLib {
             .map_err(|e| anyhow!("{}: {e}", self.info.name))?;
         let json = serde_json::to_string(&params)?;
         let mut handle: Handle = std::ptr::null_mut();
-        call(|err| (self.vtable.create)(Str::new(&json), &mut handle, err))
-            .map_err(|e| anyhow!("{}: {e:#}", self.info.name))?;
+        inside(
+            || format!("create of {}", self.path.display()),
+            || call(|err| (self.vtable.create)(Str::new(&json), &mut handle, err)),
+        )
+        .map_err(|e| anyhow!("{}: {e:#}", self.info.name))?;
+        if handle.is_null() {
+            bail!("{}: create returned no instance", self.path.display());
+        }
         Ok(Instance::new(self, handle, params))
     }
+}
+
+/// Checks what a workload library declares before its names become command-line
+/// flags: plain names, no parameter twice, none named like a global flag.
+fn check_info(info: &WorkloadInfo) -> Result<(), String> {
+    if !is_identifier(&info.name) {
+        return Err(format!(
+            "workload name {:?} is not a plain name (letters, digits, _ and -)",
+            info.name
+        ));
+    }
+    for (i, p) in info.params.iter().enumerate() {
+        if !is_identifier(&p.name) {
+            return Err(format!(
+                "workload {} declares parameter {:?}, not a plain name (letters, digits, _ and -)",
+                info.name, p.name
+            ));
+        }
+        if RESERVED_NAMES.contains(&p.name.as_str()) {
+            return Err(format!(
+                "workload {} declares parameter --{}, which is a gearbox flag; rename it",
+                info.name, p.name
+            ));
+        }
+        if info.params[..i].iter().any(|q| q.name == p.name) {
+            return Err(format!(
+                "workload {} declares parameter --{} twice",
+                info.name, p.name
+            ));
+        }
+    }
+    Ok(())
 }

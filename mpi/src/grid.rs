@@ -208,7 +208,8 @@ fn gather(
             bail!(Interrupted {
                 done: 0,
                 total: plan.len(),
-                unit: "slabs"
+                unit: "slabs",
+                partial: None,
             });
         }
         std::thread::sleep(Duration::from_millis(1));

@@ -10,7 +10,7 @@ use gearbox_core::{BackendOptions, ChunkPlan, Kind};
 use gearbox_host::grid::SLAB_ELEMENTS;
 use gearbox_host::{Finished, GridRequest, Instance, Monitor, OpenBackend, Outcome, Registry};
 
-pub use crate::cli_job::{backend_options, grid_request, headline};
+pub use crate::cli_job::{backend_options, grid_request, headline, options_for};
 use crate::monitor::Progress;
 use crate::{cli_job, grid, series, wire};
 
@@ -32,15 +32,16 @@ pub fn open_backend(
     wire::agree(cli_job::open_backend(registry, name, options))
 }
 
-/// Runs `instance` across all ranks, with rank 0's progress bar unless `quiet`;
+/// Runs `instance` across all ranks, with rank 0's progress bar unless `--quiet`;
 /// every rank returns rank 0's result.
 pub fn execute(
     backend: &OpenBackend,
     instance: &Instance<'_>,
     request: &GridRequest<'_>,
-    quiet: bool,
+    matches: &ArgMatches,
 ) -> anyhow::Result<Finished> {
-    let progress = Progress::new(quiet || wire::rank() != 0);
+    let quiet = matches.get_flag("quiet") || wire::rank() != 0;
+    let progress = Progress::new(quiet, matches.get_flag("yes"));
     let result = distributed(backend, instance, request, &progress);
     progress.finish();
     result

@@ -7,6 +7,9 @@
 
 // The gearbox command's own modules, shared rather than copied: the command
 // line, the three commands and how they report; only `job` is replaced.
+/// The command line; `needs_libraries` (the lazy loading of `gearbox --help`) is
+/// the single-process command's own.
+#[allow(dead_code)]
 #[path = "../../cli/src/args.rs"]
 mod args;
 #[path = "../../cli/src/bench.rs"]

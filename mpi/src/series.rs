@@ -113,6 +113,7 @@ fn coordinate(run: SeriesRun<'_>, monitor: &dyn Monitor) -> anyhow::Result<Serie
                     done: (0..folded).map(|b| run_ref.batch_chunks(b)).sum(),
                     total: run_ref.chunks(),
                     unit: "chunks",
+                    partial: None,
                 }
                 .into());
             }

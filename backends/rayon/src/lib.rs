@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use gearbox_core::backend::check_threads;
 use gearbox_core::cpu::{CpuBackend, Executor};
 use gearbox_core::{BackendOptions, DeviceInfo};
 use rayon::prelude::*;
@@ -33,8 +34,8 @@ impl CpuBackend for Rayon {
     fn open(options: &BackendOptions) -> anyhow::Result<Self> {
         let mut builder =
             rayon::ThreadPoolBuilder::new().thread_name(|i| format!("gearbox-rayon-{i}"));
-        if let Some(threads) = options.threads {
-            anyhow::ensure!(threads > 0, "--threads must be at least 1");
+        if let Some(threads) = options.threads.or(from_env()?) {
+            check_threads("--threads", threads).map_err(anyhow::Error::msg)?;
             builder = builder.num_threads(threads);
         }
         Ok(Rayon {
@@ -52,6 +53,26 @@ impl CpuBackend for Rayon {
             threads: Some(threads),
         }
     }
+}
+
+/// `RAYON_NUM_THREADS`, held to the same rule as `--threads` (rayon itself would
+/// start any number); unset, empty or 0 leaves the choice to rayon (all cores).
+fn from_env() -> anyhow::Result<Option<usize>> {
+    let Ok(raw) = std::env::var("RAYON_NUM_THREADS") else {
+        return Ok(None);
+    };
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let threads: usize = raw
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("RAYON_NUM_THREADS={raw:?} is not a thread count"))?;
+    if threads == 0 {
+        return Ok(None);
+    }
+    check_threads("RAYON_NUM_THREADS", threads).map_err(anyhow::Error::msg)?;
+    Ok(Some(threads))
 }
 
 gearbox_core::export_backend!(Rayon);

@@ -339,6 +339,7 @@ impl Backend for Wgpu {
     const NAME: &'static str = "wgpu";
     const ABOUT: &'static str =
         "WGSL compute shaders through wgpu (Vulkan), f64 with double-double sums";
+    const OPTIONS: &'static [&'static str] = &["adapter"];
 
     fn open(options: &BackendOptions) -> anyhow::Result<Self> {
         let start = Instant::now();
