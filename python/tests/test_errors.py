@@ -13,7 +13,7 @@ from test_arrays import GRID, inputs
     "call, error, message",
     [
         (lambda: gearbox.run("basel", m=5), TypeError, "basel: unknown parameter m (it takes n)"),
-        (lambda: gearbox.run("basel", n=-5), ValueError, "--n must be at least 1, got \"-5\""),
+        (lambda: gearbox.run("basel", n=-5), ValueError, "--n must be positive (at least 1), got \"-5\""),
         (lambda: gearbox.run("basel", n=0), ValueError, "at least 1"),
         (lambda: gearbox.run("basel", n="lots"), ValueError, "not a whole number"),
         (lambda: gearbox.run("basel", n=True), TypeError, "bool"),
