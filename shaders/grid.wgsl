@@ -1,14 +1,13 @@
 // Grid driver of the wgpu backend, appended after gearbox's WGSL library and the
-// workload's WGSL. The backend prepends, per job:
+// workload's WGSL. The backend prepends, per workload (not per size: a grid of
+// any size runs the same compiled shader):
 //     const GRID_WORKGROUP: u32            invocations per workgroup
-//     const GRID_NDIMS: u32                number of dimensions (1 to 3)
-//     const GRID_DIMS: vec3<u32>           size along each dimension, trailing ones 1
-//     const GRID_LEN: u64                  points in the whole grid
 //     in_<input>:   array<f64> (read)      this dispatch's slab of each input field
 //     out_<output>: array<f64> (read_write) this dispatch's slab of each output field
 //     axis_<axis>:  array<f64> (read)      each full coordinate axis
 // The workload defines fn grid_point(p: GridPoint), called once per grid point of
-// the dispatch, which reads in_*[p.local] and axis_*[p.idx.*] and writes out_*[p.local].
+// the dispatch, which reads in_*[p.local] and axis_*[p.idx.*] and writes out_*[p.local];
+// the grid's sizes are grid_params.dims and grid_params.len.
 
 // One grid point.
 struct GridPoint {
@@ -27,6 +26,10 @@ struct GridParams {
     row: u32,
     // Points in this dispatch.
     count: u32,
+    // Size along each dimension, trailing ones 1; w: the number of dimensions (1 to 3).
+    dims: vec4<u32>,
+    // Points in the whole grid.
+    len: u64,
 }
 
 @group(0) @binding(0) var<uniform> grid_params: GridParams;
@@ -41,8 +44,9 @@ fn grid_main(
     if local >= grid_params.count {
         return;
     }
-    let row_len = GRID_DIMS.y * GRID_DIMS.z;
+    let dims = grid_params.dims;
+    let row_len = dims.y * dims.z;
     let rem = local % row_len;
-    let idx = vec3<u32>(grid_params.row + local / row_len, rem / GRID_DIMS.z, rem % GRID_DIMS.z);
+    let idx = vec3<u32>(grid_params.row + local / row_len, rem / dims.z, rem % dims.z);
     grid_point(GridPoint(local, grid_params.base + u64(local), idx));
 }

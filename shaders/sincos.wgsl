@@ -1,7 +1,7 @@
 // sincos on the GPU: b = sin(2 pi a)^2 + cos(2 pi a)^2 and b - 1 at one element.
 // a is drawn from the global index exactly as the CPU kernel does (plugins/sincos):
-// the i-th output of SplitMix64 started from SINCOS_SEED (a u64 constant the
-// plugin prepends), top 53 bits scaled to [0, 1). Needs SHADER_INT64.
+// the i-th output of SplitMix64 started from the seed (the workload's parameter
+// params.seed), top 53 bits scaled to [0, 1). Needs SHADER_INT64.
 
 const SINCOS_GAMMA: u64 = 0x9E3779B97F4A7C15lu;
 const SINCOS_MUL1: u64 = 0xBF58476D1CE4E5B9lu;
@@ -9,7 +9,7 @@ const SINCOS_MUL2: u64 = 0x94D049BB133111EBlu;
 const SINCOS_TAU: f64 = 6.283185307179586lf;
 
 fn sincos_uniform(i: u64) -> f64 {
-    var z = SINCOS_SEED + (i + 1lu) * SINCOS_GAMMA;
+    var z = params.seed + (i + 1lu) * SINCOS_GAMMA;
     z = (z ^ (z >> 30u)) * SINCOS_MUL1;
     z = (z ^ (z >> 27u)) * SINCOS_MUL2;
     z = z ^ (z >> 31u);

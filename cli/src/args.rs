@@ -79,7 +79,7 @@ pub fn command(registry: &Registry) -> Command {
             workload_group("run", "Run a workload on one backend: result, exact value, error in ulps, time", registry, Sweep::No)
                 .args([backend_arg(&backends), threads_arg(), adapter_arg()])
                 .args(output_args())
-                .arg(flag("profile", "Print the time of each phase (load, setup, transfer, compute, reduce)")),
+                .arg(flag("profile", "Print the time of each phase (load, setup, compile, transfer, compute, reduce)")),
         )
         .subcommand(
             Command::new("list")

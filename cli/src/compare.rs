@@ -171,7 +171,7 @@ fn print_table(
     let params: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     println!("{name} ({})", params.join(", "));
     if let Some(exact) = exact {
-        println!("exact value {}", format::value(exact));
+        println!("exact value {}", gearbox_host::decimal(exact));
     }
     match kind {
         Kind::Series => println!(
@@ -196,7 +196,7 @@ fn print_table(
                 "{:<8} {:<52} {:>24}  {:>14}  {:>15.1}  {:>10}  {agrees}",
                 text("backend"),
                 text("device"),
-                format::value(row["result"]["value"].as_f64().unwrap_or(f64::NAN)),
+                gearbox_host::decimal(row["result"]["value"].as_f64().unwrap_or(f64::NAN)),
                 row["result"]["error_ulps"]
                     .as_f64()
                     .map_or("-".into(), |u| format!("{u:.1}")),

@@ -1,35 +1,5 @@
-//! Numbers as a person reads them: results as plain decimals with every
-//! significant digit, rates with an SI prefix and three digits.
-
-/// `x` with 17 significant digits, as a plain decimal where that stays short
-/// (1e-4 ≤ |x| < 1e16), otherwise in scientific notation; 17 digits identify
-/// any f64 exactly.
-pub fn value(x: f64) -> String {
-    let scientific = format!("{x:.16e}");
-    let Some((mantissa, exponent)) = scientific.split_once('e') else {
-        return scientific; // inf, NaN
-    };
-    let exponent: i32 = exponent.parse().unwrap_or(i32::MAX);
-    if x == 0.0 {
-        return "0".into();
-    }
-    if !(-4..16).contains(&exponent) {
-        return scientific;
-    }
-    let sign = if x < 0.0 { "-" } else { "" };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if exponent >= 0 {
-        let (whole, fraction) = digits.split_at(exponent as usize + 1);
-        if fraction.is_empty() {
-            format!("{sign}{whole}")
-        } else {
-            format!("{sign}{whole}.{fraction}")
-        }
-    } else {
-        let zeros = "0".repeat((-exponent - 1) as usize);
-        format!("{sign}0.{zeros}{digits}")
-    }
-}
+//! Numbers as a person reads them: rates with an SI prefix and three digits,
+//! times with a unit (results: [`gearbox_host::decimal`]).
 
 /// `x` `unit` with an SI prefix and three significant digits: `si(7.2732e9, "B/s")`
 /// is "7.27 GB/s", `si(2.4481e9, " terms/s")` is "2.45 G terms/s".
@@ -90,28 +60,6 @@ pub fn phases(phases: &[(String, f64)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_keep_seventeen_significant_digits() {
-        assert_eq!(value(1.6449340668482264), "1.6449340668482264");
-        assert_eq!(value(0.04201965387100967), "0.042019653871009671");
-        assert_eq!(value(22.92067661926415), "22.920676619264150");
-        assert_eq!(value(-1.3791079389591232e-11), "-1.3791079389591232e-11");
-        assert_eq!(value(1e6), "1000000.0000000000");
-        assert_eq!(value(0.0), "0");
-        for x in [
-            1.6449340668482264,
-            0.04201965387100967,
-            9.999999999999999e5,
-            1e-4,
-        ] {
-            assert_eq!(
-                value(x).parse::<f64>().unwrap(),
-                x,
-                "{x} does not round-trip"
-            );
-        }
-    }
 
     #[test]
     fn rates_read_at_a_glance() {

@@ -85,11 +85,11 @@ pub fn grid_shape(layout: &gearbox_core::GridLayout) -> String {
 fn print_outcome(finished: &Finished) {
     match &finished.outcome {
         Outcome::Series { value, exact } => {
-            println!("  result    {}", format::value(*value));
+            println!("  result    {}", gearbox_host::decimal(*value));
             match exact {
                 Some(exact) => println!(
                     "  exact     {}  (error {} ulp)",
-                    format::value(*exact),
+                    gearbox_host::decimal(*exact),
                     finished
                         .outcome
                         .error_ulps()
@@ -108,8 +108,8 @@ fn print_outcome(finished: &Finished) {
                 println!(
                     "  {:<10} {:>24} {:>24}",
                     c.name,
-                    format::value(c.sum),
-                    format::value(c.sum_sq)
+                    gearbox_host::decimal(c.sum),
+                    gearbox_host::decimal(c.sum_sq)
                 );
             }
             let header: Vec<String> = g
@@ -124,7 +124,7 @@ fn print_outcome(finished: &Finished) {
                 let values: Vec<String> = s
                     .values
                     .iter()
-                    .map(|v| format!("{:>24}", format::value(*v)))
+                    .map(|v| format!("{:>24}", gearbox_host::decimal(*v)))
                     .collect();
                 println!(
                     "  {:<20} {}",

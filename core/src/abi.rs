@@ -10,7 +10,7 @@ use crate::plan::ChunkPlan;
 
 /// Version of this ABI. Bump on any change to the types below; the loader refuses
 /// a library built against another version.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Symbol every gearbox library exports: `extern "C" fn() -> u32`, the ABI version.
 pub const VERSION_SYMBOL: &[u8] = b"gearbox_abi_version";
@@ -159,6 +159,9 @@ pub struct WorkloadVTable {
     pub exact: extern "C" fn(h: Handle, out: *mut f64, err: Sink) -> i32,
     /// Writes the WGSL, or returns `ABSENT`.
     pub wgsl: extern "C" fn(h: Handle, out: Sink, err: Sink) -> i32,
+    /// Writes the `Params` JSON the instance was made from (every declared
+    /// parameter, defaults filled in), which GPU backends hand to the shader.
+    pub params: extern "C" fn(h: Handle, out: Sink, err: Sink) -> i32,
     /// Series: the inclusive index range.
     pub series_range: extern "C" fn(h: Handle, first: *mut u64, last: *mut u64, err: Sink) -> i32,
     /// Series: an upper bound on Σ|term(k)|, or `ABSENT` (then |result| is used).

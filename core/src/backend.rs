@@ -11,8 +11,9 @@ use crate::abi::{
     self, ControlFfi, GridJobFfi, KernelFfi, RawSlice, RawSliceMut, Sink, SlabFfi, Str,
 };
 use crate::dd::Dd;
+use crate::params::Params;
 use crate::plan::{ChunkPlan, SlabPlan};
-use crate::workload::GridLayout;
+use crate::workload::{GridLayout, WorkloadInfo};
 
 /// What a backend library says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -173,12 +174,28 @@ impl Kernel {
         Ok(out)
     }
 
-    /// The workload's name, for messages.
-    pub fn name(&self) -> anyhow::Result<String> {
+    /// What the workload says about itself (name, kind, declared parameters).
+    pub fn info(&self) -> anyhow::Result<WorkloadInfo> {
         let mut text = String::new();
         call(|err| (self.vtable().describe)(Sink::to_string(&mut text), err))?;
-        let info: crate::workload::WorkloadInfo = serde_json::from_str(&text)?;
-        Ok(info.name)
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("malformed description from the workload: {e}"))
+    }
+
+    /// The workload's name, for messages.
+    pub fn name(&self) -> anyhow::Result<String> {
+        Ok(self.info()?.name)
+    }
+
+    /// The parameter values the instance was made from, with their declarations
+    /// (GPU backends pass the numeric ones to the shader: [`crate::wgsl::params_uniform`]).
+    pub fn params(&self) -> anyhow::Result<Params> {
+        let mut text = String::new();
+        call(|err| (self.vtable().params)(self.raw.handle, Sink::to_string(&mut text), err))?;
+        let mut params: Params = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("malformed parameters from the workload: {e}"))?;
+        params.specs = self.info()?.params;
+        Ok(params)
     }
 
     /// The workload's WGSL, if it has a GPU kernel.

@@ -45,11 +45,24 @@ fn json_out<T: serde::Serialize>(out: &Sink, value: &T) -> anyhow::Result<i32> {
     Ok(abi::OK)
 }
 
+/// What a handle points to: the workload and the parameters it was made from.
+struct Instance<W> {
+    workload: W,
+    params: Params,
+}
+
 /// # Safety
 /// `h` must be a handle made by `create::<W>`.
 unsafe fn instance<'a, W>(h: Handle) -> &'a W {
     // SAFETY: guaranteed by the caller.
-    unsafe { &*(h as *const W) }
+    unsafe { &(*(h as *const Instance<W>)).workload }
+}
+
+/// # Safety
+/// `h` must be a handle made by `backend_open::<B>`.
+unsafe fn opened<'a, B>(h: Handle) -> &'a B {
+    // SAFETY: guaranteed by the caller.
+    unsafe { &*(h as *const B) }
 }
 
 // ---- every workload ----
@@ -79,7 +92,8 @@ extern "C" fn create<W: Workload>(params: Str, out: *mut Handle, err: Sink) -> i
         // SAFETY: the host passes JSON that outlives the call.
         let mut params: Params = serde_json::from_str(unsafe { params.as_str() }?)?;
         params.specs = W::params();
-        let instance = W::from_params(&params)?;
+        let workload = W::from_params(&params)?;
+        let instance = Instance { workload, params };
         // SAFETY: `out` is a valid pointer from the host.
         unsafe { *out = Box::into_raw(Box::new(instance)) as Handle };
         Ok(abi::OK)
@@ -90,7 +104,7 @@ extern "C" fn destroy<W: Workload>(h: Handle) {
     // SAFETY: `h` came from `create::<W>` and is destroyed once. A panic in a
     // destructor is contained and dropped: there is nobody left to tell.
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        drop(unsafe { Box::from_raw(h as *mut W) })
+        drop(unsafe { Box::from_raw(h as *mut Instance<W>) })
     }));
 }
 
@@ -123,6 +137,13 @@ extern "C" fn wgsl<W: Workload>(h: Handle, out: Sink, err: Sink) -> i32 {
             }
             None => Ok(abi::ABSENT),
         }
+    })
+}
+
+extern "C" fn params<W: Workload>(h: Handle, out: Sink, err: Sink) -> i32 {
+    guard(W::NAME, &err, || {
+        // SAFETY: `h` is a live instance made by `create::<W>`.
+        json_out(&out, &unsafe { &*(h as *const Instance<W>) }.params)
     })
 }
 
@@ -367,6 +388,7 @@ pub fn series_vtable<W: Series>() -> WorkloadVTable {
         destroy: destroy::<W>,
         exact: exact::<W>,
         wgsl: wgsl::<W>,
+        params: params::<W>,
         series_range: series_range::<W>,
         series_abs_sum: series_abs_sum::<W>,
         series_partial: series_partial::<W>,
@@ -385,6 +407,7 @@ pub fn grid_vtable<W: Grid>() -> WorkloadVTable {
         destroy: destroy::<W>,
         exact: exact::<W>,
         wgsl: wgsl::<W>,
+        params: params::<W>,
         series_range: not_series,
         series_abs_sum: not_series_value,
         series_partial: not_series_partial,
@@ -421,7 +444,7 @@ extern "C" fn backend_open<B: Backend>(options: Str, out: *mut Handle, err: Sink
 extern "C" fn backend_device<B: Backend>(h: Handle, out: Sink, err: Sink) -> i32 {
     // SAFETY: `h` is an open backend.
     guard(B::NAME, &err, || {
-        json_out(&out, &unsafe { instance::<B>(h) }.device())
+        json_out(&out, &unsafe { opened::<B>(h) }.device())
     })
 }
 
@@ -437,7 +460,7 @@ extern "C" fn backend_run_series<B: Backend>(
         // SAFETY: the host passes live pointers for the duration of the call.
         let (backend, kernel, plan, control) = unsafe {
             (
-                instance::<B>(h),
+                opened::<B>(h),
                 Kernel::from_raw(*kernel),
                 &*plan,
                 Control::from_raw(*control),
@@ -467,7 +490,7 @@ extern "C" fn backend_run_grid<B: Backend>(
         // SAFETY: the host passes live pointers for the duration of the call.
         let (backend, kernel, job, control) = unsafe {
             (
-                instance::<B>(h),
+                opened::<B>(h),
                 Kernel::from_raw(*kernel),
                 GridJob::from_raw(&*job),
                 Control::from_raw(*control),

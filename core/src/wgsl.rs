@@ -1,5 +1,8 @@
 //! WGSL shared by every workload on the GPU (the files in `shaders/`), and the
-//! check that keeps f64 transcendental built-ins out of shaders.
+//! check that keeps f64 transcendental built-ins out of shaders, and the uniform
+//! through which a shader reads its workload's numeric parameters.
+
+use crate::params::{ParamKind, Params};
 
 /// Double-double helpers (`two_sum`, `dd_add_f64`, `dd_add`), prepended by the
 /// wgpu backend to every workload's WGSL.
@@ -34,4 +37,100 @@ pub const FUNCTIONS: [&str; 26] = [
 /// The WGSL library every workload's shader can call.
 pub fn library() -> String {
     [DD, F64_MATH, F64_EXP_LOG, F64_INVERSE, F64_ERF].join("\n")
+}
+
+/// Where a shader reads its workload's numeric parameters: bind group 1, binding 1
+/// (binding 0 is the library's `gearbox_zero`).
+pub const PARAMS_BINDING: u32 = 1;
+
+/// The uniform that carries a workload's `Count`, `Integer` and `Float` parameters
+/// to its shader, so that a shader compiles once per workload, not once per value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamsUniform {
+    /// `struct Params` with one field per parameter in declaration order (`u64` for
+    /// `Count` and `Integer`, `f64` for `Float`; a `-` in a name becomes `_`) and
+    /// its binding `params`: the same text whatever the values.
+    pub wgsl: String,
+    /// The values as the struct lays them out: 8 bytes a field, padded to 16.
+    pub bytes: Vec<u8>,
+}
+
+/// The [`ParamsUniform`] of `params`, or `None` when the workload declares no
+/// numeric parameter (`Text` parameters are the workload's to splice into its WGSL).
+pub fn params_uniform(params: &Params) -> anyhow::Result<Option<ParamsUniform>> {
+    let mut fields = String::new();
+    let mut bytes = Vec::new();
+    for spec in &params.specs {
+        let (ty, value) = match spec.kind {
+            ParamKind::Count | ParamKind::Integer => {
+                ("u64", params.integer(&spec.name)?.to_le_bytes())
+            }
+            ParamKind::Float => ("f64", params.float(&spec.name)?.to_le_bytes()),
+            ParamKind::Text => continue,
+        };
+        fields.push_str(&format!("    {}: {ty},\n", spec.name.replace('-', "_")));
+        bytes.extend_from_slice(&value);
+    }
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    bytes.resize(bytes.len().next_multiple_of(16), 0);
+    Ok(Some(ParamsUniform {
+        wgsl: format!(
+            "// The workload's numeric parameters, read as params.<name>.\n\
+             struct Params {{\n{fields}}}\n\
+             @group(1) @binding({PARAMS_BINDING}) var<uniform> params: Params;\n"
+        ),
+        bytes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParamSpec;
+
+    fn specs() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::new("n", ParamKind::Count, "10", "terms"),
+            ParamSpec::new("label", ParamKind::Text, "x", "not numeric"),
+            ParamSpec::new("p-exp", ParamKind::Float, "2.5", "exponent"),
+            ParamSpec::new("seed", ParamKind::Integer, "0", "seed"),
+        ]
+    }
+
+    #[test]
+    fn numeric_parameters_become_fields_in_declaration_order() {
+        let params = Params::resolve(&specs(), [("p-exp", "-1.5"), ("seed", "7")]).unwrap();
+        let uniform = params_uniform(&params).unwrap().unwrap();
+        assert!(
+            uniform
+                .wgsl
+                .contains("struct Params {\n    n: u64,\n    p_exp: f64,\n    seed: u64,\n}"),
+            "{}",
+            uniform.wgsl
+        );
+        let mut expected = Vec::new();
+        expected.extend_from_slice(&10u64.to_le_bytes());
+        expected.extend_from_slice(&(-1.5f64).to_le_bytes());
+        expected.extend_from_slice(&7u64.to_le_bytes());
+        expected.extend_from_slice(&[0; 8]);
+        assert_eq!(uniform.bytes, expected);
+    }
+
+    #[test]
+    fn the_declarations_do_not_depend_on_the_values() {
+        let a = Params::resolve(&specs(), [("n", "1e9"), ("p-exp", "3")]).unwrap();
+        let b = Params::resolve(&specs(), []).unwrap();
+        let (a, b) = (params_uniform(&a).unwrap(), params_uniform(&b).unwrap());
+        assert_eq!(a.as_ref().unwrap().wgsl, b.as_ref().unwrap().wgsl);
+        assert_ne!(a.unwrap().bytes, b.unwrap().bytes);
+    }
+
+    #[test]
+    fn no_numeric_parameter_no_uniform() {
+        let text = [ParamSpec::new("label", ParamKind::Text, "x", "text")];
+        let params = Params::resolve(&text, []).unwrap();
+        assert_eq!(params_uniform(&params).unwrap(), None);
+    }
 }

@@ -41,7 +41,7 @@ impl Monitor for AtomicBool {
 /// Time spent in one phase of a run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Phase {
-    /// Phase name: load, setup, generate, transfer, compute, reduce, write.
+    /// Phase name: load, setup, compile (GPU shaders), generate, transfer, compute, reduce, write.
     pub name: String,
     /// Seconds.
     pub seconds: f64,
@@ -137,8 +137,10 @@ impl std::fmt::Display for PartialSum {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the partial sum over k = {}..={} is {:.17e}",
-            self.first, self.last, self.value
+            "the partial sum over k = {}..={} is {}",
+            self.first,
+            self.last,
+            crate::decimal(self.value)
         )
     }
 }

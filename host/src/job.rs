@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use gearbox_core::dd::ulp_error;
 use gearbox_core::plan::SlabPlan;
 use gearbox_core::{ChunkPlan, Dd, GridLayout, Kind};
@@ -82,9 +81,8 @@ pub fn execute(
             )?;
             monitor.start(slabs.len(), "slabs");
             let start = Instant::now();
-            let outcome = backend
-                .run_grid(instance, request, monitor)
-                .with_context(|| format!("{} on {}", instance.info().name, backend.name))?;
+            // Failures of the run itself already name the workload and backend.
+            let outcome = backend.run_grid(instance, request, monitor)?;
             let seconds = start.elapsed().as_secs_f64();
             let phases = outcome.phases.clone();
             Ok(Finished {

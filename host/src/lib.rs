@@ -39,6 +39,7 @@
 
 pub mod backend;
 pub mod crash;
+mod decimal;
 pub mod grid;
 pub mod inputs;
 pub mod instance;
@@ -55,6 +56,7 @@ pub use backend::{
     Interrupted, Monitor, OpenBackend, PartialSum, Phase, SERIES_BATCH_CHUNKS, SeriesOutcome,
     SeriesRun, Silent,
 };
+pub use decimal::decimal;
 pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};

@@ -110,6 +110,32 @@ fn wgsl_that_does_not_compile_names_the_workload_and_its_line() {
 }
 
 #[test]
+fn a_grid_wgsl_error_names_the_workload_and_backend_once() {
+    if !wgpu_available() {
+        return;
+    }
+    let dir = scratch("errors-grid-wgsl");
+    install("fixture_gpu_grid", &dir, "gearbox_plugin_gpu_grid");
+    let o = gearbox(&[
+        "run",
+        "gpu-grid",
+        "--case",
+        "badwgsl",
+        "--backend",
+        "wgpu",
+        "--quiet",
+        "--plugin-dir",
+        dir.to_str().unwrap(),
+    ]);
+    let err = one_line_error(&o, 1);
+    assert!(
+        err.starts_with("gearbox: error: gpu-grid on wgpu: WGSL error at workload WGSL line 2"),
+        "{err}"
+    );
+    assert_eq!(err.matches("on wgpu").count(), 1, "{err}");
+}
+
+#[test]
 fn an_f64_transcendental_builtin_is_refused_with_its_line() {
     if !wgpu_available() {
         return;

@@ -83,20 +83,32 @@ fn cpu_backends_draw_the_documented_random_numbers() {
 }
 
 #[test]
-fn a_different_seed_gives_different_numbers() {
-    let backend = kit::open_backend("serial", &Default::default()).unwrap();
-    let run = |seed: &str| {
-        kit::run_grid(
-            &backend,
-            "sincos",
-            &[("n", "100000"), ("seed", seed)],
-            &GridRequest::default(),
-        )
-        .unwrap()
-        .0
-    };
-    let (x, y) = (run("1"), run("2"));
-    assert_ne!(x.checksums[1].sum_sq, y.checksums[1].sum_sq);
+fn a_different_seed_gives_different_numbers_on_every_backend() {
+    // On wgpu the seed is a value in the shader's parameter uniform, not shader text.
+    for backend in kit::backends() {
+        let run = |seed: &str| {
+            kit::run_grid(
+                backend,
+                "sincos",
+                &[("n", "100000"), ("seed", seed)],
+                &GridRequest::default(),
+            )
+            .unwrap()
+            .0
+        };
+        let (x, y) = (run("1"), run("2"));
+        assert_ne!(
+            x.checksums[1].sum_sq, y.checksums[1].sum_sq,
+            "{}: seeds 1 and 2 gave the same numbers",
+            backend.name
+        );
+        assert_eq!(
+            run("1").checksums[1].sum_sq,
+            x.checksums[1].sum_sq,
+            "{}: the same seed twice gave different numbers",
+            backend.name
+        );
+    }
 }
 
 #[test]

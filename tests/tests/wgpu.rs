@@ -10,7 +10,7 @@ mod common;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use gearbox_core::{BackendOptions, ChunkPlan};
+use gearbox_core::{BackendOptions, ChunkPlan, Dd};
 use gearbox_host::grid::{GridOutcome, GridRequest};
 use gearbox_host::kit;
 use gearbox_host::{Monitor, OpenBackend, Registry, Silent};
@@ -122,6 +122,45 @@ fn a_truncated_loop_is_an_error_not_a_wrong_sum() {
                 "{value} vs {exact}"
             );
         }
+    }
+}
+
+#[test]
+fn numeric_parameters_reach_the_shader_as_values_and_it_compiles_once() {
+    let Some(gpu) = gpu() else { return };
+    let lib = registry().workload("gpu-probe").expect("probe fixture");
+    let n = 20_000u64;
+    for (i, p) in ["-2", "1", "0.5", "-1.5"].into_iter().enumerate() {
+        let last = n.to_string();
+        let instance = lib
+            .instantiate([
+                ("case", "power"),
+                ("first", "1"),
+                ("last", &*last),
+                ("p", p),
+            ])
+            .unwrap();
+        let run = gpu
+            .run_series(&instance, &ChunkPlan::new(1, n), &Silent)
+            .unwrap();
+        // Σ k^p with every term exp(p·ln k) in double-double, independent of pow.
+        let exponent = Dd::from(p.parse::<f64>().unwrap());
+        let reference = (1..=n)
+            .fold(Dd::ZERO, |acc, k| {
+                acc + (exponent * Dd::from(k as f64).ln()).exp()
+            })
+            .to_f64();
+        let value = run.sum.to_f64();
+        assert!(
+            gearbox_core::dd::ulp_error(value, reference) <= 1.0,
+            "p = {p}: {value:e} vs {reference:e}"
+        );
+        let compiled = run.phases.iter().any(|phase| phase.name == "compile");
+        assert_eq!(
+            compiled,
+            i == 0,
+            "p = {p}: the shader must compile for the first value only"
+        );
     }
 }
 

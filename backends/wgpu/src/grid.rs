@@ -12,8 +12,7 @@ use anyhow::{Context, ensure};
 use bytemuck::{Pod, Zeroable};
 use gearbox_core::{Control, GridJob, GridLayout, Kernel};
 
-use crate::shader::Composed;
-use crate::{Wgpu, storage_entry, timer, uniform_entry};
+use crate::{Wgpu, WorkloadShader, storage_entry, timer, uniform_entry};
 
 /// Invocations per workgroup.
 const WORKGROUP: u32 = 256;
@@ -24,13 +23,16 @@ const BATCH_BYTES: u64 = 16 << 20;
 /// Buffer sets taking turns: one computing while the other is filled and read back.
 const SETS: usize = 2;
 
-/// Mirrors `GridParams` in `shaders/grid.wgsl` (padded to 16 bytes).
+/// Mirrors `GridParams` in `shaders/grid.wgsl` (padded to 48 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct Params {
     base: u64,
     row: u32,
     count: u32,
+    dims: [u32; 4],
+    len: u64,
+    pad: u64,
 }
 
 /// Device buffers of grid runs, kept while jobs need no more.
@@ -99,26 +101,26 @@ fn identifier(name: &str) -> anyhow::Result<&str> {
     Ok(name)
 }
 
-/// The job's declarations (constants and bindings), then `shaders/grid.wgsl`.
-fn driver(layout: &GridLayout) -> anyhow::Result<String> {
+/// The grid's sizes as the shader reads them (`grid_params.dims`): one per
+/// dimension, trailing ones 1, and the number of dimensions last.
+fn shader_dims(layout: &GridLayout) -> anyhow::Result<[u32; 4]> {
     let dims = &layout.dims;
     ensure!(
         (1..=3).contains(&dims.len()),
         "the GPU runs grids of 1 to 3 dimensions, not {}",
         dims.len()
     );
-    let mut size = [1u32; 3];
+    let mut size = [1, 1, 1, dims.len() as u32];
     for (s, &d) in size.iter_mut().zip(dims) {
         *s = u32::try_from(d).context("a grid dimension is too large for the GPU (> 2^32 - 1)")?;
     }
-    let mut text = format!(
-        "const GRID_WORKGROUP: u32 = {WORKGROUP}u;\nconst GRID_NDIMS: u32 = {}u;\nconst GRID_DIMS: vec3<u32> = vec3<u32>({}u, {}u, {}u);\nconst GRID_LEN: u64 = {}lu;\n",
-        dims.len(),
-        size[0],
-        size[1],
-        size[2],
-        layout.len()
-    );
+    Ok(size)
+}
+
+/// The job's declarations (constants and bindings), then `shaders/grid.wgsl`: the
+/// same text for every size of grid, so a workload compiles once.
+fn driver(layout: &GridLayout) -> anyhow::Result<String> {
+    let mut text = format!("const GRID_WORKGROUP: u32 = {WORKGROUP}u;\n");
     let bindings = layout
         .inputs
         .iter()
@@ -135,16 +137,15 @@ fn driver(layout: &GridLayout) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Runs every canonical slab of `job` with the grid WGSL `wgsl`.
+/// Runs every canonical slab of `job` with the shader of `workload`.
 pub fn run(
     gpu: &Wgpu,
     buffers: &mut Buffers,
     kernel: &Kernel,
-    wgsl: &str,
+    workload: &WorkloadShader,
     job: &GridJob<'_>,
     control: &Control,
 ) -> anyhow::Result<()> {
-    let setup = Instant::now();
     let layout = kernel.layout()?;
     ensure!(
         layout.dims == job.dims
@@ -161,15 +162,17 @@ pub fn run(
         "the grid needs {storage} storage buffers, the GPU allows {}",
         gpu.limits.max_storage_buffers_per_shader_stage
     );
-    let shader = Composed::new(&[
-        ("library", &gearbox_core::wgsl::library()),
-        ("workload", wgsl),
-        ("driver", &driver(&layout)?),
-    ]);
+    let dims = shader_dims(&layout)?;
     let entries: Vec<_> = std::iter::once(uniform_entry(0))
         .chain((0..storage).map(|i| storage_entry(i as u32 + 1, i < n_in || i >= n_in + n_out)))
         .collect();
-    let pipeline = gpu.pipeline(&shader, "grid_main", &entries)?;
+    let pipeline = gpu.pipeline(
+        &workload.compose(&driver(&layout)?),
+        "grid_main",
+        &entries,
+        control,
+    )?;
+    let setup = Instant::now();
 
     // Batches of whole canonical slabs, each field within the binding limit.
     let limit = gpu
@@ -238,6 +241,9 @@ pub fn run(
         kernel,
         job,
         pipeline: &pipeline,
+        library: &workload.library,
+        dims,
+        len: layout.len(),
         field_bytes,
     };
     let sets = &buffers.sets;
@@ -292,6 +298,11 @@ struct Batch<'r> {
     kernel: &'r Kernel,
     job: &'r GridJob<'r>,
     pipeline: &'r wgpu::ComputePipeline,
+    /// Bind group 1: the library's and the workload's uniforms.
+    library: &'r wgpu::BindGroup,
+    /// `grid_params.dims` and `grid_params.len`.
+    dims: [u32; 4],
+    len: u64,
     field_bytes: u64,
 }
 
@@ -339,13 +350,22 @@ impl Batch<'_> {
                 base: elements.start as u64,
                 row: rows.start as u32,
                 count: count as u32,
+                dims: self.dims,
+                len: self.len,
+                pad: 0,
             }),
         );
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         let groups = (count as u64).div_ceil(u64::from(WORKGROUP)) as u32;
-        gpu.dispatch(&mut encoder, self.pipeline, bind_group, groups);
+        gpu.dispatch(
+            &mut encoder,
+            self.pipeline,
+            bind_group,
+            self.library,
+            groups,
+        );
         let n_in = job.n_inputs;
         for (o, buffer) in set.fields[n_in..n_in + job.n_outputs].iter().enumerate() {
             encoder.copy_buffer_to_buffer(

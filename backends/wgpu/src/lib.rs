@@ -18,6 +18,7 @@ use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, 
 
 use shader::Composed;
 use timer::GpuTimer;
+use wgpu::util::DeviceExt;
 
 /// Features gearbox needs: f64 and u64 arithmetic in shaders.
 const REQUIRED: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features::SHADER_INT64);
@@ -37,9 +38,11 @@ pub struct Wgpu {
     errors: Arc<Mutex<Option<String>>>,
     /// Compiled pipelines, by shader text and entry point.
     pipelines: Mutex<HashMap<(String, &'static str), Arc<wgpu::ComputePipeline>>>,
-    /// Bind group 1 of every pipeline: `gearbox_zero` of the WGSL library (`shaders/dd.wgsl`).
-    zero_layout: wgpu::BindGroupLayout,
-    zero_group: wgpu::BindGroup,
+    /// Bind group 1 of every pipeline: `gearbox_zero` of the WGSL library
+    /// (`shaders/dd.wgsl`) and the workload's `params`.
+    library_layout: wgpu::BindGroupLayout,
+    /// The buffer behind `gearbox_zero` (and behind `params` when there are none).
+    zero: wgpu::Buffer,
     /// Held for a whole run: one run at a time uses the device (a map callback
     /// of one run may otherwise fire in another run's poll).
     runs: Mutex<Runs>,
@@ -171,13 +174,14 @@ impl Wgpu {
         }
     }
 
-    /// The compute pipeline of `shader` at `entry`, compiled once per shader text.
-    /// `layout` describes bind group 0.
+    /// The compute pipeline of `shader` at `entry`, compiled once per shader text
+    /// (the time it takes is recorded as phase "compile"). `layout` describes bind group 0.
     fn pipeline(
         &self,
         shader: &Composed,
         entry: &'static str,
         layout: &[wgpu::BindGroupLayoutEntry],
+        control: &Control,
     ) -> anyhow::Result<Arc<wgpu::ComputePipeline>> {
         let key = (shader.text.clone(), entry);
         if let Some(p) = self
@@ -188,6 +192,21 @@ impl Wgpu {
         {
             return Ok(p.clone());
         }
+        let pipeline = control.timed("compile", || self.compile(shader, entry, layout))?;
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// Checks `shader` and compiles it into a pipeline.
+    fn compile(
+        &self,
+        shader: &Composed,
+        entry: &'static str,
+        layout: &[wgpu::BindGroupLayoutEntry],
+    ) -> anyhow::Result<Arc<wgpu::ComputePipeline>> {
         shader.check()?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
@@ -206,7 +225,7 @@ impl Wgpu {
             .device
             .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                 label: Some(entry),
-                bind_group_layouts: &[Some(&bind_layout), Some(&self.zero_layout)],
+                bind_group_layouts: &[Some(&bind_layout), Some(&self.library_layout)],
                 immediate_size: 0,
             });
         let pipeline = self
@@ -222,12 +241,7 @@ impl Wgpu {
         if let Some(e) = pollster::block_on(scope.pop()) {
             bail!("the GPU driver refused the shader: {e}");
         }
-        let pipeline = Arc::new(pipeline);
-        self.pipelines
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, pipeline.clone());
-        Ok(pipeline)
+        Ok(Arc::new(pipeline))
     }
 
     /// Waits for the GPU, then runs `read` on the first `bytes` of `buffer`
@@ -278,13 +292,15 @@ impl Wgpu {
         Ok(value)
     }
 
-    /// Records one dispatch of `pipeline` with `bind_group` as group 0, over
-    /// `groups` workgroups laid out in 2-D (each dimension within the limit).
+    /// Records one dispatch of `pipeline` with `bind_group` as group 0 and the
+    /// workload's `library` group as group 1, over `groups` workgroups laid out in
+    /// 2-D (each dimension within the limit).
     fn dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         pipeline: &wgpu::ComputePipeline,
         bind_group: &wgpu::BindGroup,
+        library: &wgpu::BindGroup,
         groups: u32,
     ) {
         let x = groups.clamp(1, self.limits.max_compute_workgroups_per_dimension);
@@ -294,7 +310,7 @@ impl Wgpu {
         });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, bind_group, &[]);
-        pass.set_bind_group(1, &self.zero_group, &[]);
+        pass.set_bind_group(1, library, &[]);
         pass.dispatch_workgroups(x, groups.div_ceil(x), 1);
     }
 }
@@ -327,12 +343,62 @@ fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-/// The workload's WGSL, or an error if it has no GPU kernel.
-fn workload_wgsl(kernel: &Kernel) -> anyhow::Result<String> {
-    kernel.wgsl()?.ok_or_else(|| match kernel.name() {
-        Ok(name) => anyhow!("workload {name} has no GPU kernel; run it on serial or rayon"),
-        Err(e) => e,
-    })
+/// A workload instance's side of a shader: its WGSL, the declarations of its
+/// numeric parameters, and bind group 1 with their values.
+struct WorkloadShader {
+    wgsl: String,
+    params: Option<String>,
+    library: wgpu::BindGroup,
+}
+
+impl WorkloadShader {
+    /// Fails when the workload has no GPU kernel.
+    fn new(gpu: &Wgpu, kernel: &Kernel) -> anyhow::Result<WorkloadShader> {
+        let Some(wgsl) = kernel.wgsl()? else {
+            bail!(
+                "workload {} has no GPU kernel; run it on serial or rayon",
+                kernel.name()?
+            );
+        };
+        let uniform = gearbox_core::wgsl::params_uniform(&kernel.params()?)?;
+        let values = uniform.as_ref().map(|u| {
+            gpu.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("workload params"),
+                    contents: &u.bytes,
+                    usage: wgpu::BufferUsages::UNIFORM,
+                })
+        });
+        let library = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("gearbox library"),
+            layout: &gpu.library_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: gpu.zero.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: gearbox_core::wgsl::PARAMS_BINDING,
+                    resource: values.as_ref().unwrap_or(&gpu.zero).as_entire_binding(),
+                },
+            ],
+        });
+        Ok(WorkloadShader {
+            wgsl,
+            params: uniform.map(|u| u.wgsl),
+            library,
+        })
+    }
+
+    /// The whole shader: gearbox's library, the parameters, the workload, then `driver`.
+    fn compose(&self, driver: &str) -> Composed {
+        let library = gearbox_core::wgsl::library();
+        let mut parts = vec![("library", library.as_str())];
+        parts.extend(self.params.as_deref().map(|p| ("parameters", p)));
+        parts.push(("workload", &self.wgsl));
+        parts.push(("driver", driver));
+        Composed::new(&parts)
+    }
 }
 
 impl Backend for Wgpu {
@@ -371,9 +437,12 @@ impl Backend for Wgpu {
                 .unwrap_or_else(|p| p.into_inner())
                 .get_or_insert(e.to_string());
         }));
-        let zero_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("gearbox_zero"),
-            entries: &[uniform_entry(0)],
+        let library_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("gearbox library"),
+            entries: &[
+                uniform_entry(0),
+                uniform_entry(gearbox_core::wgsl::PARAMS_BINDING),
+            ],
         });
         let zero = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("gearbox_zero"),
@@ -383,19 +452,11 @@ impl Backend for Wgpu {
         });
         // Mapped at creation, the buffer reads as zeros.
         zero.unmap();
-        let zero_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("gearbox_zero"),
-            layout: &zero_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: zero.as_entire_binding(),
-            }],
-        });
         Ok(Wgpu {
             adapter: adapter.get_info(),
             timer: GpuTimer::new(&device, &queue),
-            zero_layout,
-            zero_group,
+            library_layout,
+            zero,
             device,
             queue,
             limits,
@@ -427,13 +488,8 @@ impl Backend for Wgpu {
     ) -> anyhow::Result<Dd> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         runs.report_open(control);
-        series::run(
-            self,
-            &mut runs.series,
-            &workload_wgsl(kernel)?,
-            plan,
-            control,
-        )
+        let shader = WorkloadShader::new(self, kernel)?;
+        series::run(self, &mut runs.series, &shader, plan, control)
     }
 
     fn run_grid(
@@ -444,14 +500,8 @@ impl Backend for Wgpu {
     ) -> anyhow::Result<()> {
         let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
         runs.report_open(control);
-        grid::run(
-            self,
-            &mut runs.grid,
-            kernel,
-            &workload_wgsl(kernel)?,
-            job,
-            control,
-        )
+        let shader = WorkloadShader::new(self, kernel)?;
+        grid::run(self, &mut runs.grid, kernel, &shader, job, control)
     }
 }
 

@@ -10,8 +10,7 @@ use anyhow::bail;
 use bytemuck::{Pod, Zeroable};
 use gearbox_core::{ChunkPlan, Control, Dd};
 
-use crate::shader::Composed;
-use crate::{Wgpu, storage_entry, timer, uniform_entry};
+use crate::{Wgpu, WorkloadShader, storage_entry, timer, uniform_entry};
 
 /// Invocations per workgroup.
 const WORKGROUP: u32 = 256;
@@ -99,29 +98,25 @@ fn driver() -> String {
     )
 }
 
-/// Sums the series whose WGSL is `wgsl` over `plan`.
+/// Sums the series of `workload` over `plan`.
 pub fn run(
     gpu: &Wgpu,
     buffers: &mut Buffers,
-    wgsl: &str,
+    workload: &WorkloadShader,
     plan: &ChunkPlan,
     control: &Control,
 ) -> anyhow::Result<Dd> {
-    let setup = Instant::now();
-    let shader = Composed::new(&[
-        ("library", &gearbox_core::wgsl::library()),
-        ("workload", wgsl),
-        ("driver", &driver()),
-    ]);
     let pipeline = gpu.pipeline(
-        &shader,
+        &workload.compose(&driver()),
         "series_main",
         &[
             uniform_entry(0),
             storage_entry(1, false),
             storage_entry(2, false),
         ],
+        control,
     )?;
+    let setup = Instant::now();
     let b = buffers.made.get_or_insert_with(|| Made::new(&gpu.device));
     let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("series"),
@@ -149,7 +144,7 @@ pub fn run(
     let mut done_groups = 0u64;
     let mut done_chunks = 0u64;
     let mut size = match &buffers.last {
-        Some((last_wgsl, size)) if last_wgsl == wgsl => *size,
+        Some((last_wgsl, size)) if *last_wgsl == workload.wgsl => *size,
         _ => FIRST_GROUPS,
     };
     while done_groups < total_groups {
@@ -171,7 +166,13 @@ pub fn run(
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         encoder.clear_buffer(&b.status, 0, None);
-        gpu.dispatch(&mut encoder, &pipeline, &bind_group, groups);
+        gpu.dispatch(
+            &mut encoder,
+            &pipeline,
+            &bind_group,
+            &workload.library,
+            groups,
+        );
         let partial_bytes = u64::from(groups) * 16;
         encoder.copy_buffer_to_buffer(&b.status, 0, &b.staging, 0, STATUS_BYTES);
         gpu.timer.resolve(&mut encoder, &b.staging, STATUS_BYTES);
@@ -216,6 +217,6 @@ pub fn run(
         let rate = f64::from(groups) / elapsed.max(1e-6);
         size = ((rate * TARGET_SECONDS) as u32).clamp(1, size.saturating_mul(4).min(MAX_GROUPS));
     }
-    buffers.last = Some((wgsl.to_string(), size));
+    buffers.last = Some((workload.wgsl.clone(), size));
     Ok(sum)
 }
