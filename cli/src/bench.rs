@@ -6,8 +6,9 @@ use gearbox_core::Kind;
 use gearbox_host::{Instance, Registry, json};
 use serde_json::json;
 
+use crate::format;
+use crate::job::{self, Jobs};
 use crate::stats::Summary;
-use crate::{format, job};
 
 /// Work done by one run, for throughput: (amount, unit).
 fn work(instance: &Instance<'_>) -> anyhow::Result<(f64, &'static str)> {
@@ -60,18 +61,18 @@ fn overlap(phases: &[(String, Summary)]) -> Option<String> {
 }
 
 /// Runs the benchmark chosen in `matches` and prints its statistics.
-pub fn bench(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
+pub fn bench(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> anyhow::Result<()> {
     let (name, sub) = matches.subcommand().expect("clap requires a workload");
-    let instance = job::instantiate(registry, name, sub)?;
+    let instance = jobs.instantiate(registry, name, sub)?;
     let backend_name = sub.get_one::<String>("backend").expect("has a default");
     let repeat = *sub.get_one::<u32>("repeat").expect("has a default");
     let (backend, load_seconds) =
-        job::open_backend(registry, backend_name, &job::backend_options(sub))?;
+        jobs.open_backend(registry, backend_name, &job::backend_options(sub))?;
     let request = job::grid_request(sub);
 
-    let warm_up = job::execute(&backend, &instance, &request, sub)?;
+    let warm_up = jobs.execute(&backend, &instance, &request, sub)?;
     let runs: Vec<gearbox_host::Finished> = (0..repeat)
-        .map(|_| job::execute(&backend, &instance, &request, sub))
+        .map(|_| jobs.execute(&backend, &instance, &request, sub))
         .collect::<anyhow::Result<_>>()?;
     let times = Summary::of(&runs.iter().map(|r| r.seconds).collect::<Vec<_>>());
     let mut phase_names: Vec<String> = Vec::new();

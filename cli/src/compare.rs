@@ -8,7 +8,8 @@ use gearbox_core::dd::ulp_error;
 use gearbox_host::{Finished, Outcome, Registry, json};
 use serde_json::json;
 
-use crate::{format, job};
+use crate::format;
+use crate::job::{self, Jobs};
 
 /// Unit roundoff of f64.
 const U: f64 = f64::EPSILON / 2.0;
@@ -27,17 +28,17 @@ struct Row {
 
 /// Runs the workload in `matches` on every backend and prints the table; fails
 /// when a backend's result is outside its bound.
-pub fn compare(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
+pub fn compare(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> anyhow::Result<()> {
     let (name, sub) = matches.subcommand().expect("clap requires a workload");
-    let instance = job::instantiate(registry, name, sub)?;
+    let instance = jobs.instantiate(registry, name, sub)?;
     let request = job::grid_request(sub);
     let options = job::backend_options(sub);
     let mut rows: Vec<Row> = Vec::new();
     for backend in registry.backend_names() {
         let opts = job::options_for(registry, &backend, &options);
-        let row = match job::open_backend(registry, &backend, &opts) {
+        let row = match jobs.open_backend(registry, &backend, &opts) {
             Ok((b, _)) => {
-                let run = match job::execute(&b, &instance, &request, sub) {
+                let run = match jobs.execute(&b, &instance, &request, sub) {
                     Err(e) if crate::monitor::interrupted() || e.is::<crate::failure::Usage>() => {
                         let done: Vec<&str> = rows.iter().map(|r| r.backend.as_str()).collect();
                         let done = if done.is_empty() {

@@ -1,5 +1,6 @@
 //! From command-line matches to gearbox-host calls: backend options, grid files,
-//! the workload instance, and one run with a progress bar.
+//! the workload instance, and one run with a progress bar; [`Jobs`], the steps a
+//! runner of another kind (gearbox-mpi) replaces.
 
 use clap::ArgMatches;
 use gearbox_core::BackendOptions;
@@ -7,6 +8,67 @@ use gearbox_host::{Finished, GridRequest, Instance, OpenBackend, Registry};
 
 use crate::failure::usage;
 use crate::monitor::{Progress, interrupted};
+
+/// The steps of `run`, `compare` and `bench` that depend on where jobs run.
+pub trait Jobs {
+    /// Makes an instance of workload `name` from the parameters in `matches`.
+    fn instantiate<'r>(
+        &self,
+        registry: &'r Registry,
+        name: &str,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<Instance<'r>>;
+
+    /// Loads and opens backend `name`, returning it and the seconds it took.
+    fn open_backend(
+        &self,
+        registry: &Registry,
+        name: &str,
+        options: &BackendOptions,
+    ) -> anyhow::Result<(OpenBackend, f64)>;
+
+    /// Runs `instance` on `backend`, as the flags in `matches` say.
+    fn execute(
+        &self,
+        backend: &OpenBackend,
+        instance: &Instance<'_>,
+        request: &GridRequest<'_>,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<Finished>;
+}
+
+/// Jobs in this process: the functions of this module.
+pub struct Local;
+
+impl Jobs for Local {
+    fn instantiate<'r>(
+        &self,
+        registry: &'r Registry,
+        name: &str,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<Instance<'r>> {
+        instantiate(registry, name, matches)
+    }
+
+    fn open_backend(
+        &self,
+        registry: &Registry,
+        name: &str,
+        options: &BackendOptions,
+    ) -> anyhow::Result<(OpenBackend, f64)> {
+        open_backend(registry, name, options)
+    }
+
+    fn execute(
+        &self,
+        backend: &OpenBackend,
+        instance: &Instance<'_>,
+        request: &GridRequest<'_>,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<Finished> {
+        execute(backend, instance, request, matches)
+    }
+}
 
 /// Backend options from `--threads` and `--adapter`.
 pub fn backend_options(matches: &ArgMatches) -> BackendOptions {

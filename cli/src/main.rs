@@ -1,40 +1,12 @@
-//! `gearbox`: a thin command line over gearbox-host. It links no backend and no
-//! workload: they are shared libraries found and loaded at run time.
-
-/// `println!` in this crate: writes through [`output::line`], which records a
-/// failed write (a full disk, a closed terminal) instead of panicking as the
-/// standard macro does; `main` then exits non-zero with the reason.
-macro_rules! println {
-    ($($arg:tt)*) => {
-        $crate::output::line(&mut std::io::stdout(), "stdout", format_args!($($arg)*))
-    };
-}
-
-/// `eprintln!` in this crate, on stderr, as [`println!`].
-macro_rules! eprintln {
-    ($($arg:tt)*) => {
-        $crate::output::line(&mut std::io::stderr(), "stderr", format_args!($($arg)*))
-    };
-}
-
-mod args;
-mod bench;
-mod compare;
-mod failure;
-mod format;
-mod generate;
-mod job;
-mod list;
-mod monitor;
-mod output;
-mod plot;
-mod run;
-mod scale;
-mod stats;
+//! `gearbox`: a thin command line over gearbox-host (its commands live in the
+//! gearbox-cli library). It links no backend and no workload: they are shared
+//! libraries found and loaded at run time.
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use gearbox_cli::job::Local;
+use gearbox_cli::{args, bench, compare, failure, generate, list, monitor, output, run, scale};
 use gearbox_host::Registry;
 
 fn main() -> ExitCode {
@@ -72,10 +44,10 @@ fn run_command() -> ExitCode {
     };
     monitor::install_interrupt_handler();
     let result = match matches.subcommand() {
-        Some(("run", sub)) => run::run(&registry, sub),
+        Some(("run", sub)) => run::run(&registry, sub, &Local),
         Some(("list", sub)) => list::list(&registry, sub),
-        Some(("compare", sub)) => compare::compare(&registry, sub),
-        Some(("bench", sub)) => bench::bench(&registry, sub),
+        Some(("compare", sub)) => compare::compare(&registry, sub, &Local),
+        Some(("bench", sub)) => bench::bench(&registry, sub, &Local),
         Some(("scale", sub)) => scale::scale(&registry, sub),
         Some(("completions", sub)) => generate::completions(args::command(&registry), sub),
         Some(("manpage", _)) => generate::manpage(args::command(&registry)),

@@ -4,15 +4,16 @@
 use clap::ArgMatches;
 use gearbox_host::{Finished, Outcome, Phase, Registry, json};
 
-use crate::{format, job};
+use crate::format;
+use crate::job::{self, Jobs};
 
 /// Runs the workload chosen in `matches` (the `run` subcommand's matches).
-pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
+pub fn run(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> anyhow::Result<()> {
     let (name, sub) = matches.subcommand().expect("clap requires a workload");
-    let instance = job::instantiate(registry, name, sub)?;
+    let instance = jobs.instantiate(registry, name, sub)?;
     let backend_name = sub.get_one::<String>("backend").expect("has a default");
     let (backend, load_seconds) =
-        job::open_backend(registry, backend_name, &job::backend_options(sub))?;
+        jobs.open_backend(registry, backend_name, &job::backend_options(sub))?;
     let request = job::grid_request(sub);
     if let Some(dir) = &request.output_dir
         && !sub.get_flag("quiet")
@@ -29,7 +30,7 @@ pub fn run(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let finished = job::execute(&backend, &instance, &request, sub)?;
+    let finished = jobs.execute(&backend, &instance, &request, sub)?;
     let mut phases = vec![Phase {
         name: "load".into(),
         seconds: load_seconds,

@@ -1,6 +1,6 @@
-//! The gearbox command's glue to gearbox-host (cli/src/job.rs), with the steps
-//! that must agree across ranks checked on every rank and `execute` replaced by
-//! the distributed run: same plan, same fold, work split over ranks.
+//! The gearbox command's jobs (gearbox-cli's `job`), with the steps that must
+//! agree across ranks checked on every rank and `execute` replaced by the
+//! distributed run: same plan, same fold, work split over ranks.
 
 use std::time::Instant;
 
@@ -10,41 +10,48 @@ use gearbox_core::{BackendOptions, ChunkPlan, Kind};
 use gearbox_host::grid::SLAB_ELEMENTS;
 use gearbox_host::{Finished, GridRequest, Instance, Monitor, OpenBackend, Outcome, Registry};
 
-pub use crate::cli_job::{backend_options, grid_request, headline, options_for};
-use crate::monitor::Progress;
-use crate::{cli_job, grid, series, wire};
+use gearbox_cli::job::{self as cli_job, Jobs};
+use gearbox_cli::monitor::Progress;
 
-/// Makes the instance on every rank; a failure anywhere fails everywhere.
-pub fn instantiate<'r>(
-    registry: &'r Registry,
-    name: &str,
-    matches: &ArgMatches,
-) -> anyhow::Result<Instance<'r>> {
-    wire::agree(cli_job::instantiate(registry, name, matches))
-}
+use crate::{grid, series, wire};
 
-/// Opens the backend on every rank; a failure anywhere fails everywhere.
-pub fn open_backend(
-    registry: &Registry,
-    name: &str,
-    options: &BackendOptions,
-) -> anyhow::Result<(OpenBackend, f64)> {
-    wire::agree(cli_job::open_backend(registry, name, options))
-}
+/// Jobs across the ranks: every rank takes each step; a failure anywhere fails everywhere.
+pub struct Distributed;
 
-/// Runs `instance` across all ranks, with rank 0's progress bar unless `--quiet`;
-/// every rank returns rank 0's result.
-pub fn execute(
-    backend: &OpenBackend,
-    instance: &Instance<'_>,
-    request: &GridRequest<'_>,
-    matches: &ArgMatches,
-) -> anyhow::Result<Finished> {
-    let quiet = matches.get_flag("quiet") || wire::rank() != 0;
-    let progress = Progress::new(quiet, matches.get_flag("yes"));
-    let result = distributed(backend, instance, request, &progress);
-    progress.finish();
-    result
+impl Jobs for Distributed {
+    fn instantiate<'r>(
+        &self,
+        registry: &'r Registry,
+        name: &str,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<Instance<'r>> {
+        wire::agree(cli_job::instantiate(registry, name, matches))
+    }
+
+    fn open_backend(
+        &self,
+        registry: &Registry,
+        name: &str,
+        options: &BackendOptions,
+    ) -> anyhow::Result<(OpenBackend, f64)> {
+        wire::agree(cli_job::open_backend(registry, name, options))
+    }
+
+    /// Runs `instance` across all ranks, with rank 0's progress bar unless
+    /// `--quiet`; every rank returns rank 0's result.
+    fn execute(
+        &self,
+        backend: &OpenBackend,
+        instance: &Instance<'_>,
+        request: &GridRequest<'_>,
+        matches: &ArgMatches,
+    ) -> anyhow::Result<Finished> {
+        let quiet = matches.get_flag("quiet") || wire::rank() != 0;
+        let progress = Progress::new(quiet, matches.get_flag("yes"));
+        let result = distributed(backend, instance, request, &progress);
+        progress.finish();
+        result
+    }
 }
 
 fn distributed(

@@ -5,40 +5,6 @@
 //! the single-process result bit for bit. Rank 0 prints; the others stay quiet
 //! unless they fail. See docs/DISTRIBUTED.md.
 
-// The gearbox command's own modules, shared rather than copied: the command
-// line, the three commands and how they report; only `job` is replaced.
-/// The command line; `needs_libraries` (the lazy loading of `gearbox --help`) is
-/// the single-process command's own.
-#[allow(dead_code)]
-#[path = "../../cli/src/args.rs"]
-mod args;
-#[path = "../../cli/src/bench.rs"]
-mod bench;
-/// The command's job glue; `execute` is replaced by [`job::execute`].
-#[allow(dead_code)]
-#[path = "../../cli/src/job.rs"]
-mod cli_job;
-#[path = "../../cli/src/compare.rs"]
-mod compare;
-#[path = "../../cli/src/failure.rs"]
-mod failure;
-#[path = "../../cli/src/format.rs"]
-mod format;
-/// The command line names `completions` and `manpage`; gearbox-mpi does not run them.
-#[allow(dead_code)]
-#[path = "../../cli/src/generate.rs"]
-mod generate;
-#[path = "../../cli/src/monitor.rs"]
-mod monitor;
-/// `scale --plot` is parsed by the shared command line; gearbox-mpi does not draw.
-#[allow(dead_code)]
-#[path = "../../cli/src/plot/mod.rs"]
-mod plot;
-#[path = "../../cli/src/run.rs"]
-mod run;
-#[path = "../../cli/src/stats.rs"]
-mod stats;
-
 mod grid;
 mod job;
 mod series;
@@ -47,6 +13,7 @@ mod wire;
 use std::process::ExitCode;
 
 use clap::Command;
+use gearbox_cli::{args, bench, compare, failure, monitor, run};
 use gearbox_host::{Interrupted, Registry};
 use mpi::Threading;
 
@@ -102,9 +69,9 @@ fn run_command(registry: &Registry, argv: &[String]) -> ExitCode {
     };
     monitor::install_interrupt_handler();
     let result = match matches.subcommand() {
-        Some(("run", sub)) => run::run(registry, sub),
-        Some(("compare", sub)) => compare::compare(registry, sub),
-        Some(("bench", sub)) => bench::bench(registry, sub),
+        Some(("run", sub)) => run::run(registry, sub, &job::Distributed),
+        Some(("compare", sub)) => compare::compare(registry, sub, &job::Distributed),
+        Some(("bench", sub)) => bench::bench(registry, sub, &job::Distributed),
         _ => unreachable!("clap requires a known subcommand"),
     };
     match result {
