@@ -9,38 +9,10 @@ use gearbox_host::{Finished, GridRequest, Instance, OpenBackend, Registry};
 use crate::failure::usage;
 use crate::monitor::{Progress, interrupted};
 
-/// The steps of `run`, `compare` and `bench` that depend on where jobs run.
+/// The steps of `run`, `compare` and `bench` that depend on where jobs run; the
+/// provided methods run them in this process (the functions of this module).
 pub trait Jobs {
     /// Makes an instance of workload `name` from the parameters in `matches`.
-    fn instantiate<'r>(
-        &self,
-        registry: &'r Registry,
-        name: &str,
-        matches: &ArgMatches,
-    ) -> anyhow::Result<Instance<'r>>;
-
-    /// Loads and opens backend `name`, returning it and the seconds it took.
-    fn open_backend(
-        &self,
-        registry: &Registry,
-        name: &str,
-        options: &BackendOptions,
-    ) -> anyhow::Result<(OpenBackend, f64)>;
-
-    /// Runs `instance` on `backend`, as the flags in `matches` say.
-    fn execute(
-        &self,
-        backend: &OpenBackend,
-        instance: &Instance<'_>,
-        request: &GridRequest<'_>,
-        matches: &ArgMatches,
-    ) -> anyhow::Result<Finished>;
-}
-
-/// Jobs in this process: the functions of this module.
-pub struct Local;
-
-impl Jobs for Local {
     fn instantiate<'r>(
         &self,
         registry: &'r Registry,
@@ -50,6 +22,7 @@ impl Jobs for Local {
         instantiate(registry, name, matches)
     }
 
+    /// Loads and opens backend `name`, returning it and the seconds it took.
     fn open_backend(
         &self,
         registry: &Registry,
@@ -59,6 +32,7 @@ impl Jobs for Local {
         open_backend(registry, name, options)
     }
 
+    /// Runs `instance` on `backend`, as the flags in `matches` say.
     fn execute(
         &self,
         backend: &OpenBackend,
@@ -69,6 +43,11 @@ impl Jobs for Local {
         execute(backend, instance, request, matches)
     }
 }
+
+/// Jobs in this process.
+pub struct Local;
+
+impl Jobs for Local {}
 
 /// Backend options from `--threads` and `--adapter`.
 pub fn backend_options(matches: &ArgMatches) -> BackendOptions {
