@@ -2,8 +2,9 @@
 //! f64 element: `vdivpd`, `vrcp14pd`, `vfmadd231pd`, `vmulpd` and `vaddpd` on zmm
 //! registers (eight doubles), each issued back to back into twelve independent
 //! registers so only throughput counts, and FMA and add interleaved ("fma+add",
-//! per instruction: half the FMA figure when they run on separate pipes). Cycles come from a dependent chain of integer adds (one per
-//! cycle) timed with the same `rdtsc`, so no performance counters are needed;
+//! per instruction: half the FMA figure when they run on separate pipes).
+//! Cycles come from a dependent chain of register-register integer adds (one
+//! per cycle) timed with the same `rdtsc`, so no performance counters are needed;
 //! every figure is the fastest of many short runs, which a busy machine spoils
 //! least.
 //!
@@ -40,11 +41,16 @@ mod x86 {
         (unsafe { _rdtsc() } - t0) as f64 / start.elapsed().as_secs_f64()
     }
 
-    /// Timestamp ticks per core cycle: 2400 dependent `add`s retire one per cycle.
+    /// Timestamp ticks per core cycle: 2400 dependent register-register `add`s
+    /// retire one per cycle. (Adds of an immediate would not do: Intel cores since
+    /// Golden Cove fold chains of them at rename, several per cycle.)
     pub fn ticks_per_cycle() -> f64 {
         min_ticks(|| unsafe {
-            let mut x = 0u64;
-            asm!(".rept 2400", "add {x}, 1", ".endr", x = inout(reg) x, options(nomem, nostack));
+            let (mut x, one) = (0u64, std::hint::black_box(1u64));
+            asm!(
+                ".rept 2400", "add {x}, {one}", ".endr",
+                x = inout(reg) x, one = in(reg) one, options(nomem, nostack),
+            );
             std::hint::black_box(x);
         }) / 2400.0
     }

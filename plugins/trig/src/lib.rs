@@ -8,8 +8,9 @@
 //! and cos b, and every other term follows from the angle-addition formula
 //! cos(b + j) = cos b · cos j − sin b · sin j with cos j, sin j tabulated (rounded
 //! from double-double values): an FMA, a product and a reciprocal per term (on
-//! AVX-512 from `vrcp14pd` and FMA steps, [`blocks`]; else a division), batched
-//! into compensated lanes. Each of those terms is off by about 2 ulp of itself
+//! AVX-512 from `vrcp14pd` and FMA steps, [`blocks`], each block summed plainly
+//! and its sum added to compensated lanes; else a division, every term into
+//! compensated lanes). Each of those terms is off by about 2 ulp of itself
 //! at most, in no fixed direction, so they add up to about 2⁻⁵³·(3·2¹⁴)^(−½),
 //! under 0.1 ulp of the result.
 //!
