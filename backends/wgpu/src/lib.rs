@@ -10,8 +10,8 @@ mod shader;
 mod timer;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Once};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, Once, mpsc};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
 use gearbox_core::{Backend, BackendOptions, ChunkPlan, Control, Dd, DeviceInfo, GridJob, Kernel};
@@ -25,6 +25,11 @@ const REQUIRED: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features
 
 /// Features gearbox uses where the adapter has them: GPU times of passes.
 const OPTIONAL: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY;
+
+/// How long a read-back waits for its mapping callback once the GPU has finished
+/// the submission (the callback only has to be called, by whichever thread
+/// collected it).
+const MAP_CALLBACK_WAIT: Duration = Duration::from_secs(10);
 
 /// An open wgpu device with its cached pipelines.
 pub struct Wgpu {
@@ -264,10 +269,9 @@ impl Wgpu {
         bytes: u64,
         read: impl FnOnce(&[u8]) -> T,
     ) -> anyhow::Result<T> {
-        let outcome = Arc::new(Mutex::new(None));
-        let slot = outcome.clone();
+        let (mapped, outcome) = mpsc::channel();
         buffer.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            let _ = mapped.send(r);
         });
         self.device
             .poll(wgpu::PollType::Wait {
@@ -276,10 +280,20 @@ impl Wgpu {
             })
             .map_err(|e| anyhow!("waiting for the GPU failed: {e}"))?;
         self.check_errors()?;
-        match outcome.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(Ok(())) => {}
-            Some(Err(e)) => bail!("reading results back from the GPU failed: {e}"),
-            None => bail!("the GPU never finished (buffer not mapped)"),
+        // The submission is done, but another thread's poll or submit may have
+        // collected the mapping callback and not called it yet: wait for it.
+        let deadline = Instant::now() + MAP_CALLBACK_WAIT;
+        loop {
+            match outcome.recv_timeout(Duration::from_millis(10)) {
+                Ok(Ok(())) => break,
+                Ok(Err(e)) => bail!("reading results back from the GPU failed: {e}"),
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                    self.device
+                        .poll(wgpu::PollType::Poll)
+                        .map_err(|e| anyhow!("waiting for the GPU failed: {e}"))?;
+                }
+                Err(_) => bail!("the GPU never finished (buffer not mapped)"),
+            }
         }
         let value = {
             let view = buffer
