@@ -83,19 +83,23 @@ CASES = [
 # pipes bound the loop; where they share them (Intel: fma+add equals it), all of it.
 # (case, terms evaluated, the bound, its limit in cycles per term from the cycles per
 # instruction c). Kempner N = 1e8 evaluates the 9^8 numbers without a 9 (and 1e8).
+
+def pipes(fma_ops, adds, terms, note):
+    """(bound, limit): `fma_ops` FMA-pipe zmm ops and `adds` adds per `terms` terms."""
+    bound = f"FP pipes: {fma_ops} FMA-pipe zmm ops and {adds} adds per {terms} terms ({note})"
+    return bound, lambda c: max(fma_ops * c["vfmadd231pd"], (fma_ops + adds) * c["fma+add"]) / terms
+
+
+BASEL = pipes(10, 7, 16, "pairs; vrcp14pd + FMA")
+KEMPNER = pipes(7, 5, 8, "vrcp14pd + FMA")
+TRIG = pipes(8, 2, 8, "vrcp14pd + FMA")
 CYCLES = [
-    ("basel", 1e9, "FP pipes: 10 FMA-pipe zmm ops and 7 adds per 16 terms (pairs; vrcp14pd + FMA)",
-     lambda c: max(10 * c["vfmadd231pd"], 17 * c["fma+add"]) / 16),
-    ("basel serial", 1e9, "FP pipes: 10 FMA-pipe zmm ops and 7 adds per 16 terms (pairs; vrcp14pd + FMA)",
-     lambda c: max(10 * c["vfmadd231pd"], 17 * c["fma+add"]) / 16),
-    ("kempner serial", 9 ** 8, "FP pipes: 7 FMA-pipe zmm ops and 5 adds per 8 terms (vrcp14pd + FMA)",
-     lambda c: max(7 * c["vfmadd231pd"], 12 * c["fma+add"]) / 8),
-    ("kempner", 9 ** 8, "FP pipes: 7 FMA-pipe zmm ops and 5 adds per 8 terms (vrcp14pd + FMA)",
-     lambda c: max(7 * c["vfmadd231pd"], 12 * c["fma+add"]) / 8),
-    ("trig serial", 1e8, "FP pipes: 8 FMA-pipe zmm ops and 2 adds per 8 terms (vrcp14pd + FMA)",
-     lambda c: max(8 * c["vfmadd231pd"], 10 * c["fma+add"]) / 8),
-    ("trig", 1e8, "FP pipes: 8 FMA-pipe zmm ops and 2 adds per 8 terms (vrcp14pd + FMA)",
-     lambda c: max(8 * c["vfmadd231pd"], 10 * c["fma+add"]) / 8),
+    ("basel", 1e9, *BASEL),
+    ("basel serial", 1e9, *BASEL),
+    ("kempner serial", 9 ** 8, *KEMPNER),
+    ("kempner", 9 ** 8, *KEMPNER),
+    ("trig serial", 1e8, *TRIG),
+    ("trig", 1e8, *TRIG),
     ("velocity", 1.2e8, "memory: stream6 (3 arrays read, 3 written; its wall time × threads)", None),
     ("sincos", 1e8, "FP pipes: 78 zmm ops per 8 elements (map only, at the fma+add rate)", lambda c: 78 * c["fma+add"] / 8),
 ]

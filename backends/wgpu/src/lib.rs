@@ -282,18 +282,10 @@ impl Wgpu {
         self.check_errors()?;
         // The submission is done, but another thread's poll or submit may have
         // collected the mapping callback and not called it yet: wait for it.
-        let deadline = Instant::now() + MAP_CALLBACK_WAIT;
-        loop {
-            match outcome.recv_timeout(Duration::from_millis(10)) {
-                Ok(Ok(())) => break,
-                Ok(Err(e)) => bail!("reading results back from the GPU failed: {e}"),
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
-                    self.device
-                        .poll(wgpu::PollType::Poll)
-                        .map_err(|e| anyhow!("waiting for the GPU failed: {e}"))?;
-                }
-                Err(_) => bail!("the GPU never finished (buffer not mapped)"),
-            }
+        match outcome.recv_timeout(MAP_CALLBACK_WAIT) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => bail!("reading results back from the GPU failed: {e}"),
+            Err(_) => bail!("the GPU never finished (buffer not mapped)"),
         }
         let value = {
             let view = buffer
