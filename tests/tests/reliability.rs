@@ -386,7 +386,7 @@ fn a_second_ctrl_c_still_cleans_up() {
             "run",
             "velocity",
             "--grid",
-            "400x400x400",
+            "1000x400x400",
             "--backend",
             "serial",
             "--output",
