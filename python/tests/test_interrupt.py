@@ -1,4 +1,9 @@
-"""The GIL is released while a run computes, and Ctrl-C stops it within a second."""
+"""The GIL is released while a run computes, and Ctrl-C stops it promptly.
+
+Each test waits for a state (another thread has run 100 times while gearbox
+computes), never for a duration, so it passes on a machine of any speed: the
+runs are sized to last minutes on the fastest CPU and only end when interrupted.
+"""
 
 import os
 import signal
@@ -7,47 +12,55 @@ import time
 
 import gearbox
 
+#: Basel terms on one thread: over a minute on any current CPU.
+ENDLESS = 10**12
 
-def test_ctrl_c_raises_keyboard_interrupt_quickly_and_python_goes_on():
-    sent = []
 
-    def interrupt():
-        time.sleep(0.5)
+def interrupt_after_ticks(ticks_wanted: int, ticks: list, sent: list) -> threading.Thread:
+    """A thread that ticks every millisecond (it needs the GIL for each tick) and
+    sends SIGINT to this process once it has ticked `ticks_wanted` times."""
+
+    def tick():
+        while len(ticks) < ticks_wanted:
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
         sent.append(time.perf_counter())
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=interrupt).start()
-    start = time.perf_counter()
+    return threading.Thread(target=tick)
+
+
+def test_other_threads_run_while_gearbox_computes_and_ctrl_c_stops_it():
+    ticks, sent = [], []
+    ticker = interrupt_after_ticks(100, ticks, sent)
+    ticker.start()
     try:
-        # About a minute of work on one thread: it only ends early if interrupted.
-        gearbox.run("basel", n=10**11, backend="serial")
-        raise AssertionError("the run was not interrupted")
+        # Holding the GIL for the run would stop the ticker at a tick or two: it
+        # could never reach 100 ticks and send the SIGINT that ends this run.
+        gearbox.run("basel", n=ENDLESS, backend="serial")
+        raise AssertionError("the run ended without being interrupted")
     except KeyboardInterrupt:
         stopped = time.perf_counter()
-    assert sent, "interrupted before the signal was sent"
-    assert stopped - sent[0] < 1.0, f"{stopped - sent[0]:.2f} s after Ctrl-C"
-    assert stopped - start < 5.0
+    finally:
+        ticker.join()
+    assert len(ticks) == 100 and sent, "interrupted before the ticker finished"
+    # The run checks for Ctrl-C between chunks (milliseconds each); an unchecked
+    # run would go on for minutes. The bound is generous for a loaded machine.
+    assert stopped - sent[0] < 10.0, f"{stopped - sent[0]:.2f} s after Ctrl-C"
+    # Python goes on, and the next run is unaffected.
     r = gearbox.run("basel", n=10**5, backend="serial")
     assert r.error_ulps <= 1
 
 
-def test_other_threads_run_while_gearbox_computes():
-    ticks = []
-    done = threading.Event()
-
-    def count():
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
-
-    counter = threading.Thread(target=count)
-    counter.start()
+def test_ctrl_c_stops_a_multithreaded_run():
+    ticks, sent = [], []
+    ticker = interrupt_after_ticks(20, ticks, sent)
+    ticker.start()
     try:
-        r = gearbox.run("basel", n=2 * 10**9, backend="serial")  # about a second
+        gearbox.run("basel", n=100 * ENDLESS, backend="rayon", threads=2)
+        raise AssertionError("the run ended without being interrupted")
+    except KeyboardInterrupt:
+        stopped = time.perf_counter()
     finally:
-        done.set()
-        counter.join()
-    during = [t for t in ticks if t > ticks[0] + 0.05]
-    assert r.seconds > 0.2, "the run was too short to tell"
-    # Holding the GIL for the whole run would leave the counter at a tick or two.
-    assert len(during) > 50, f"{len(during)} ticks in {r.seconds:.2f} s"
+        ticker.join()
+    assert sent and stopped - sent[0] < 10.0, f"{stopped - sent[0]:.2f} s after Ctrl-C"

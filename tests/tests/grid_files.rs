@@ -272,7 +272,7 @@ fn a_killed_run_leaves_the_old_set_and_nothing_else() {
     let before = write_old_set(dir.path());
     assert_eq!(before.len(), 3);
     let child = spawn_run("2000x800x300", dir.path());
-    std::thread::sleep(Duration::from_millis(800));
+    gearbox_tests::state::wait_until_writing_under(child.id(), dir.path());
     let killed = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()

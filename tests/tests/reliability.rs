@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::{install, scratch};
 use gearbox_host::kit;
+use gearbox_tests::state::{wait_until_computing, wait_until_writing_under};
 
 /// Longest any case may run.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -342,10 +343,11 @@ fn csv_follows_links_and_writes_through_devices() {
 
 // ---- signals ----
 
-/// Starts `args`, sends `signals` (0.3 s apart) after `after`, and returns the output.
-fn signalled(args: &[&str], after: Duration, signals: &[i32]) -> Output {
+/// Starts `args`, waits until `ready(pid)` (a state of the run, never a
+/// duration), sends `signals` (0.3 s apart), and returns the output.
+fn signalled(args: &[&str], ready: impl FnOnce(u32), signals: &[i32]) -> Output {
     let child = start(args, &[]);
-    std::thread::sleep(after);
+    ready(child.id());
     for &sig in signals {
         // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(child.id() as i32, sig) };
@@ -367,7 +369,7 @@ fn every_stop_signal_stops_a_series_with_its_partial_sum() {
                 "serial",
                 "--yes",
             ],
-            Duration::from_millis(1500),
+            |pid| wait_until_computing(pid, 0.3),
             &[sig],
         );
         let line = fails(&o, 130, "gearbox: interrupted: stopped after");
@@ -392,7 +394,7 @@ fn a_second_ctrl_c_still_cleans_up() {
             "--output",
             out.to_str().unwrap(),
         ],
-        Duration::from_millis(1500),
+        |pid| wait_until_writing_under(pid, &out),
         &[libc::SIGINT, libc::SIGINT],
     );
     assert_eq!(
@@ -415,7 +417,7 @@ fn a_second_ctrl_c_still_cleans_up() {
 fn compare_stops_at_ctrl_c() {
     let o = signalled(
         &["compare", "basel", "--n", "1e13", "--yes"],
-        Duration::from_millis(1500),
+        |pid| wait_until_computing(pid, 0.3),
         &[libc::SIGINT],
     );
     let line = fails(
