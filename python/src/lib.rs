@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 /// The native module.
 #[pymodule]
 fn _gearbox(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    session::count_forks()?;
     m.add_class::<session::Session>()?;
     m.add("GearboxError", m.py().get_type::<error::GearboxError>())?;
     Ok(())

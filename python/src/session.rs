@@ -1,16 +1,23 @@
 //! A `Session`: the libraries found in one set of directories, the backends
 //! opened so far (kept open, so a notebook's tenth run does not start a thread
 //! pool or a GPU device again), and runs.
+//!
+//! Backends are kept per process: a child made by `fork` (`os.fork`, a
+//! `multiprocessing` pool's workers) inherits the parent's open backends but none
+//! of their threads (a rayon pool's workers, a GPU driver's), so a run on them
+//! would wait forever. The child opens backends of its own instead: a
+//! `pthread_atfork` handler counts the forks, and a backend is reused only by the
+//! process that opened it (a count, not a pid, which a later process may reuse).
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use gearbox_core::BackendOptions;
 use gearbox_host::{GridRequest, Interrupted, OpenBackend, Outcome, Phase, Registry, json};
 use numpy::PyArrayDyn;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::arrays::{self, Input};
@@ -20,11 +27,53 @@ use crate::worker;
 /// Options a backend was opened with: name, threads, adapter.
 type BackendKey = (String, Option<usize>, Option<String>);
 
+/// Forks this process descends from, counted since the module was loaded:
+/// 0 in the process that loaded it, 1 in its children, 2 in theirs.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// The `pthread_atfork` child handler: only an atomic add, as the child of a
+/// multithreaded process may do nothing that takes a lock.
+extern "C" fn forked() {
+    FORKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Starts counting forks (once per process, whatever the number of calls).
+pub fn count_forks() -> PyResult<()> {
+    static REGISTERED: OnceLock<i32> = OnceLock::new();
+    // SAFETY: `forked` is async-signal-safe, and this library is never unloaded
+    // (CPython does not unload extension modules).
+    let status =
+        *REGISTERED.get_or_init(|| unsafe { libc::pthread_atfork(None, None, Some(forked)) });
+    if status != 0 {
+        let why = std::io::Error::from_raw_os_error(status);
+        return Err(PyOSError::new_err(format!("pthread_atfork: {why}")));
+    }
+    Ok(())
+}
+
+/// The process a backend belongs to: the number of forks it descends from.
+fn process() -> u64 {
+    FORKS.load(Ordering::Relaxed)
+}
+
+/// A backend opened, or being opened, by one process.
+struct Opened {
+    /// The process that opened it ([`process`]).
+    process: u64,
+    /// The options it was opened with.
+    key: BackendKey,
+    /// Empty until the open succeeds; held while it runs, so that two runs do
+    /// not open the same backend twice.
+    slot: Arc<Mutex<Option<Arc<OpenBackend>>>>,
+}
+
 /// Libraries found in the search directories, and the backends opened from them.
 #[pyclass(frozen, module = "gearbox._gearbox")]
 pub struct Session {
     registry: Registry,
-    open: Mutex<Vec<(BackendKey, Arc<OpenBackend>)>>,
+    /// Held only to find or add a slot, never while a backend opens, so that a
+    /// fork from another thread (its child gets the lock as it was) finds it free.
+    open: Mutex<Vec<Opened>>,
     backends_json: OnceLock<String>,
 }
 
@@ -46,19 +95,47 @@ struct Job<'a> {
 }
 
 impl Session {
-    /// The open backend for `key`, opening it the first time; with the seconds that took.
+    /// The slot of this process's backend for `key`, added empty the first time.
+    /// Backends another process opened (this one is its forked child) are
+    /// forgotten: their threads do not exist here, and closing them could wait
+    /// for those threads.
+    fn slot(&self, key: &BackendKey) -> Arc<Mutex<Option<Arc<OpenBackend>>>> {
+        let process = process();
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if open.iter().any(|o| o.process != process) {
+            let (mine, inherited) = std::mem::take(&mut *open)
+                .into_iter()
+                .partition(|o| o.process == process);
+            std::mem::forget::<Vec<Opened>>(inherited);
+            *open = mine;
+        }
+        if let Some(o) = open.iter().find(|o| o.key == *key) {
+            return o.slot.clone();
+        }
+        let slot = Arc::default();
+        open.push(Opened {
+            process,
+            key: key.clone(),
+            slot: Arc::clone(&slot),
+        });
+        slot
+    }
+
+    /// This process's open backend for `key`, opening it the first time; with
+    /// the seconds that took.
     fn backend(&self, key: BackendKey) -> anyhow::Result<(Arc<OpenBackend>, f64)> {
         let start = Instant::now();
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, b)) = open.iter().find(|(k, _)| *k == key) {
+        let slot = self.slot(&key);
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = &*slot {
             return Ok((b.clone(), start.elapsed().as_secs_f64()));
         }
         let options = BackendOptions {
             threads: key.1,
-            adapter: key.2.clone(),
+            adapter: key.2,
         };
         let backend = Arc::new(self.registry.open_backend(&key.0, &options)?);
-        open.push((key, backend.clone()));
+        *slot = Some(backend.clone());
         Ok((backend, start.elapsed().as_secs_f64()))
     }
 
@@ -235,5 +312,33 @@ impl Session {
         let done = worker::run(py, |cancel| self.execute(&job, cancel))?;
         let fields = arrays::outputs(py, &done.dims, done.fields)?;
         Ok((done.record, done.names, fields))
+    }
+
+    /// How the run record `record` of `workload` with `params` compares with the
+    /// `reference` run's (both JSON documents as `run` returns them), within the
+    /// workload's error bound: the JSON object that `gearbox compare --json` adds
+    /// to each of its rows (`agrees`, and the gap against the bound).
+    fn agreement(
+        &self,
+        workload: &str,
+        params: Vec<(String, String)>,
+        reference: &str,
+        record: &str,
+    ) -> PyResult<String> {
+        let lib = self
+            .registry
+            .workload(workload)
+            .ok_or_else(|| Failure::Value(format!("unknown workload {workload}")))?;
+        let instance = lib
+            .instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(Failure::value)?;
+        let parse = |text: &str| {
+            serde_json::from_str::<serde_json::Value>(text)
+                .map_err(|e| Failure::Value(format!("not a run record: {e}")))
+        };
+        let agreement =
+            gearbox_host::agree::records(&instance, &parse(reference)?, &parse(record)?)
+                .map_err(Failure::value)?;
+        Ok(json::agreement(&agreement).to_string())
     }
 }
