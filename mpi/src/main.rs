@@ -1,10 +1,11 @@
 //! `gearbox-mpi`: the gearbox command's `run`, `compare` and `bench` across MPI
 //! ranks (`mpirun -np K gearbox-mpi run basel --n 1e12`). Every rank parses the
-//! same command line and takes the same steps; runs are split over the ranks
+//! same command line (checked: `consensus`) and takes the same steps; runs are split over the ranks
 //! (series by canonical batches handed out on demand, grids by slabs) and give
 //! the single-process result bit for bit. Rank 0 prints; the others stay quiet
 //! unless they fail. See docs/DISTRIBUTED.md.
 
+mod consensus;
 mod grid;
 mod job;
 mod series;
@@ -67,6 +68,10 @@ fn run_command(registry: &Registry, argv: &[String]) -> ExitCode {
             };
         }
     };
+    if let Err(e) = consensus::check(registry, &matches) {
+        // Every rank fails; only rank 0's stderr shows.
+        return failure::report(&e);
+    }
     monitor::install_interrupt_handler();
     let result = match matches.subcommand() {
         Some(("run", sub)) => run::run(registry, sub, &job::Distributed),

@@ -1,6 +1,8 @@
 //! The messages between ranks: tags, a rank's place in the job, agreement on
 //! set-up results, and how a failing rank ends the job. Only point-to-point
-//! messages are used, so a rank that fails never leaves the others in a collective.
+//! messages are used, so a rank that fails never leaves the others in a
+//! collective; the one exception is the comparison of the ranks' jobs right after
+//! parsing (`consensus`), which every rank reaches.
 
 use std::io::Write;
 use std::os::fd::{FromRawFd, RawFd};
@@ -29,6 +31,8 @@ pub const FINAL: i32 = 7;
 pub const FILES: i32 = 8;
 /// Grid: a rank's per-slab checksums and samples, its files flushed.
 pub const SLABS: i32 = 9;
+/// A rank's job, sent to rank 0 when it differs from rank 0's (`consensus`).
+pub const JOB: i32 = 10;
 
 /// An [`ASSIGN`] meaning no batches are left.
 pub const NO_MORE: u64 = u64::MAX;

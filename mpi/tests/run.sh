@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests of gearbox-mpi under mpirun (called by test.sh where mpirun exists): series
 # results bit-identical to `gearbox run` for 1, 2 and 3 ranks, grid output files
-# byte-identical, and a rank that fails ending the job with one line and an error
-# exit, never a hang. Expects the workspace built in release (test.sh does it).
+# byte-identical, a rank that fails ending the job with one line and an error
+# exit, never a hang, and ranks started with different jobs refused. Expects the workspace built in release (test.sh does it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --quiet --manifest-path mpi/Cargo.toml --target-dir target
@@ -106,6 +106,44 @@ for stage in setup run; do
         echo "ok   rank-fault --stage $stage: exit $code: $err"
     fi
 done
+
+# Ranks started with different jobs (MPMD syntax): every rank fails at once, with
+# exit 2 and one line naming the ranks that differ and how, never a wrong result.
+disagree() { # WANT_IN_STDERR, then mpirun's arguments after its options
+    local want=$1 err code lines
+    shift
+    set +e
+    err=$(timeout 60 "${mpirun[@]}" "$@" 2>&1 >/dev/null)
+    code=$?
+    set -e
+    lines=$(grep -c . <<<"$err" || true)
+    if [ "$code" = 2 ] && [ "$lines" = 1 ] && grep -qF -- "$want" <<<"$err"; then
+        echo "ok   ranks disagree: exit $code: $err"
+    else
+        fail "ranks disagree ($*): exit $code, stderr: $err"
+    fi
+}
+disagree "ranks disagree on the job: rank 1 differs from rank 0 (run basel --n 2e9 vs run basel --n 1e9)" \
+    -np 1 "$bin/gearbox-mpi" run basel --n 1e9 : -np 1 "$bin/gearbox-mpi" run basel --n 2e9
+disagree "rank 1 differs from rank 0 (run trig --n 1e9 vs run basel --n 1e9)" \
+    -np 1 "$bin/gearbox-mpi" run basel --n 1e9 : -np 1 "$bin/gearbox-mpi" run trig --n 1e9
+disagree "rank 2 differs from rank 0 (run velocity --grid 30x200x200 vs run sincos --n 3e6)" \
+    -np 2 "$bin/gearbox-mpi" run sincos --n 3e6 : -np 1 "$bin/gearbox-mpi" run velocity --grid 30x200x200
+disagree "ranks 1, 2 differ from rank 0 (bench basel --n 1e7 --repeat 3 vs bench basel --n 1e7 --repeat 2)" \
+    -np 1 "$bin/gearbox-mpi" bench basel --n 1e7 -r 2 : -np 2 "$bin/gearbox-mpi" bench basel --n 1e7 -r 3
+# The same command over another build of the workload's library (here: the same
+# file under another name) is another job too.
+mkdir "$scratch/renamed"
+cp "$bin/libgearbox_plugin_basel.so" "$scratch/renamed/libgearbox_basel_renamed.so"
+disagree "rank 1 differs from rank 0 (libgearbox_basel_renamed.so declaring basel" \
+    -np 1 "$bin/gearbox-mpi" run basel --n 1e7 : \
+    -np 1 "$bin/gearbox-mpi" --plugin-dir "$scratch/renamed" run basel --n 1e7
+# What may differ: the thread count, and how a number is written.
+want=$(value "$("$bin/gearbox" run basel --n 1e9 --json)")
+got=$(value "$(timeout 120 "${mpirun[@]}" -np 1 "$bin/gearbox-mpi" run basel --n 1e9 --threads 1 --json \
+    : -np 1 "$bin/gearbox-mpi" run basel --n 1_000_000_000 --threads 2 --quiet)")
+[ "$got" = "$want" ] && echo "ok   the same job with different --threads and spellings of --n: $got" ||
+    fail "the same job with different --threads and spellings of --n: $got, one process: $want"
 
 [ "$failures" = 0 ] || { echo "$failures MPI test(s) failed"; exit 1; }
 echo "all MPI tests passed"
