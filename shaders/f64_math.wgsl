@@ -1,7 +1,7 @@
 // f64 sine and cosine for the GPU, the algorithm of gearbox_core::math (Rust):
 // the f64 sin/cos built-ins are silently wrong on lavapipe (GPU-NOTES.md), so
-// these use only + - * / floor round and select.
-//   1. j = round(x * 2/pi) (ties to even), q = j mod 4;
+// these use only + - * / floor and select.
+//   1. j = round_f64(x * 2/pi) (ties to even), q = j mod 4;
 //   2. r = x - j*pi/2 as a double-double, with pi/2 split in three doubles and
 //      j*c0, j*c1 formed exactly (Dekker's product: j is cut into two 21-bit
 //      halves and c0, c1 are stored pre-split in 26-bit halves, so every partial
@@ -10,7 +10,8 @@
 //   3. fdlibm's minimax kernels on [-pi/4, pi/4] (error < 1 ulp);
 //   4. the quadrant swaps and negates the two results with select.
 // Prepended by the wgpu backend to every workload's WGSL. Names start with fm_
-// except the three public functions sin_f64, cos_f64 and sincos_f64.
+// except the public functions sin_f64, cos_f64, sincos_f64, tan_f64, radians_f64,
+// degrees_f64, sincosd_f64, sind_f64, cosd_f64, round_f64 and trunc_f64.
 
 const FM_FRAC_2_PI: f64 = 0.6366197723675814lf;
 // pi/2 = C0 + C1 + C2; C0 = C0_HI + C0_LO and C1 = C1_HI + C1_LO (26-bit halves).
@@ -65,9 +66,24 @@ fn fm_kernel_cos(x: f64, y: f64) -> f64 {
     return v + (((1.0lf - v) - hz) + (z * r - x * y));
 }
 
+// x rounded to a whole number, ties to even, from floor alone: lavapipe's f64
+// round() is wrong from 2^24 on (it returned 2^24 - 1 + ... for cos's j, so
+// cos(k) read as 1 for every k past 2.6e7). Whole |x| >= 2^52 pass through.
+fn round_f64(x: f64) -> f64 {
+    let r = floor(x + 0.5lf); // x + 0.5 is exact for |x| < 2^52
+    let tie_to_odd = (r - x) == 0.5lf && (r - 2.0lf * floor(r * 0.5lf)) == 1.0lf;
+    return select(select(r, r - 1.0lf, tie_to_odd), x, abs(x) >= 4503599627370496.0lf);
+}
+
+// x rounded toward zero: lavapipe's f64 trunc() is wrong past 2^31; floor and
+// ceil are right at every magnitude.
+fn trunc_f64(x: f64) -> f64 {
+    return select(floor(x), ceil(x), x < 0.0lf);
+}
+
 // x = j*pi/2 + (r_hi + r_lo) as vec3(r_hi, r_lo, j), |r| <~ pi/4.
 fn fm_reduce(x: f64) -> vec3<f64> {
-    let j = round(x * FM_FRAC_2_PI);
+    let j = round_f64(x * FM_FRAC_2_PI);
     let pe0 = fm_two_prod_j(j, FM_PIO2_C0, FM_PIO2_C0_HI, FM_PIO2_C0_LO);
     let pe1 = fm_two_prod_j(j, FM_PIO2_C1, FM_PIO2_C1_HI, FM_PIO2_C1_LO);
     // x and j*C0 are within a factor of two of each other (or j = 0): exact.
@@ -82,15 +98,56 @@ fn fm_reduce(x: f64) -> vec3<f64> {
 // vec2(sin x, cos x), each within 1 ulp for |x| <= 2^42.
 fn sincos_f64(x: f64) -> vec2<f64> {
     let red = fm_reduce(x);
-    let r = red.xy;
-    let j = red.z;
-    let s = fm_kernel_sin(r.x, r.y);
-    let c = fm_kernel_cos(r.x, r.y);
+    return fm_quadrant(red.z, red.x, red.y);
+}
+
+// vec2(sin, cos) of j quarter turns plus r + rr radians (|r| <~ pi/4, j whole):
+// the kernels, then the quadrant's swap and signs.
+fn fm_quadrant(j: f64, r: f64, rr: f64) -> vec2<f64> {
+    let s = fm_kernel_sin(r, rr);
+    let c = fm_kernel_cos(r, rr);
     let q = j - 4.0lf * floor(j * 0.25lf); // 0, 1, 2 or 3
     let odd = q == 1.0lf || q == 3.0lf;
     let s1 = select(s, c, odd);
     let c1 = select(c, s, odd);
     return vec2<f64>(select(s1, -s1, q >= 2.0lf), select(c1, -c1, q == 1.0lf || q == 2.0lf));
+}
+
+// pi/180 and 180/pi as double-doubles.
+const FM_D2R_HI: f64 = 0.017453292519943295lf;
+const FM_D2R_LO: f64 = 2.9486522708701687e-19lf;
+const FM_R2D_HI: f64 = 57.29577951308232lf;
+const FM_R2D_LO: f64 = -1.9878495670576283e-15lf;
+
+// x degrees in radians: x*pi/180 rounded from a double-double product.
+fn radians_f64(x: f64) -> f64 {
+    let p = two_prod(x, FM_D2R_HI);
+    return p.x + (p.y + x * FM_D2R_LO);
+}
+
+// x radians in degrees: x*180/pi rounded from a double-double product.
+fn degrees_f64(x: f64) -> f64 {
+    let p = two_prod(x, FM_R2D_HI);
+    return p.x + (p.y + x * FM_R2D_LO);
+}
+
+// vec2(sin, cos) of d degrees, each within 1 ulp for |d| < 2^45 and exact at
+// multiples of 90: d = 90*j + t exactly, then t*pi/180 as a double-double.
+fn sincosd_f64(d: f64) -> vec2<f64> {
+    let j = round_f64(d * (1.0lf / 90.0lf));
+    let t = d - j * 90.0lf; // exact
+    let p = two_prod(t, FM_D2R_HI);
+    return fm_quadrant(j, p.x, p.y + t * FM_D2R_LO);
+}
+
+// sin of d degrees.
+fn sind_f64(d: f64) -> f64 {
+    return sincosd_f64(d).x;
+}
+
+// cos of d degrees.
+fn cosd_f64(d: f64) -> f64 {
+    return sincosd_f64(d).y;
 }
 
 // sin x within 1 ulp for |x| <= 2^42.

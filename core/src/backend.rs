@@ -195,6 +195,7 @@ impl Kernel {
         let mut params: Params = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("malformed parameters from the workload: {e}"))?;
         params.specs = self.info()?.params;
+        params.declare_uniform_values();
         Ok(params)
     }
 

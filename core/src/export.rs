@@ -143,7 +143,12 @@ extern "C" fn wgsl<W: Workload>(h: Handle, out: Sink, err: Sink) -> i32 {
 extern "C" fn params<W: Workload>(h: Handle, out: Sink, err: Sink) -> i32 {
     guard(W::NAME, &err, || {
         // SAFETY: `h` is a live instance made by `create::<W>`.
-        json_out(&out, &unsafe { &*(h as *const Instance<W>) }.params)
+        let instance = unsafe { &*(h as *const Instance<W>) };
+        let mut params = instance.params.clone();
+        for (name, value) in instance.workload.uniform_values() {
+            params.add_uniform_value(&name, value)?;
+        }
+        json_out(&out, &params)
     })
 }
 

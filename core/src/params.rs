@@ -211,6 +211,37 @@ impl Params {
         })
     }
 
+    /// Adds `name = value`, a number the workload's WGSL reads from its params
+    /// uniform without declaring it ([`crate::Workload::uniform_values`]).
+    pub fn add_uniform_value(&mut self, name: &str, value: f64) -> anyhow::Result<()> {
+        let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        anyhow::ensure!(plain, "uniform value name {name:?} is not a plain name");
+        anyhow::ensure!(
+            !self.values.contains_key(name),
+            "uniform value {name:?} has the name of a parameter"
+        );
+        anyhow::ensure!(
+            value.is_finite(),
+            "uniform value {name} = {value} is not finite"
+        );
+        // Debug formatting is the shortest text that reads back as the same f64.
+        self.values.insert(name.to_string(), format!("{value:?}"));
+        Ok(())
+    }
+
+    /// Declares every value without a declaration as a `Float` (the uniform values
+    /// that [`Params::add_uniform_value`] added), after the declared parameters.
+    pub fn declare_uniform_values(&mut self) {
+        let undeclared: Vec<ParamSpec> = self
+            .values
+            .keys()
+            .filter(|k| !self.specs.iter().any(|s| &s.name == *k))
+            .map(|k| ParamSpec::new(k, ParamKind::Float, "0", "uniform value"))
+            .collect();
+        self.specs.extend(undeclared);
+    }
+
     /// The raw text of a parameter (of any kind).
     pub fn text(&self, name: &str) -> anyhow::Result<&str> {
         self.values.get(name).map(String::as_str).ok_or_else(|| {

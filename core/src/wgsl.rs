@@ -8,7 +8,8 @@ use crate::params::{ParamKind, Params};
 /// wgpu backend to every workload's WGSL.
 pub const DD: &str = include_str!("../../shaders/dd.wgsl");
 
-/// f64 `sin_f64`, `cos_f64`, `sincos_f64` and `tan_f64` (the algorithms of
+/// f64 `sin_f64`, `cos_f64`, `sincos_f64`, `tan_f64`, and `radians_f64`,
+/// `degrees_f64`, `sincosd_f64`, `sind_f64`, `cosd_f64` (the algorithms of
 /// [`crate::math`]): the f64 built-ins are silently wrong on lavapipe, see
 /// GPU-NOTES.md.
 pub const F64_MATH: &str = include_str!("../../shaders/f64_math.wgsl");
@@ -28,10 +29,11 @@ pub const F64_ERF: &str = include_str!("../../shaders/f64_erf.wgsl");
 /// Every f64 function of the shared WGSL, by the name a shader calls it with
 /// (`<name>_f64`), each with the algorithm of the [`crate::math`] function of
 /// the same name.
-pub const FUNCTIONS: [&str; 26] = [
-    "sin", "cos", "sincos", "tan", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow",
-    "cbrt", "hypot", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh",
-    "atanh", "erf", "erfc",
+pub const FUNCTIONS: [&str; 33] = [
+    "round", "trunc", "sin", "cos", "sincos", "tan", "radians", "degrees", "sincosd", "sind",
+    "cosd", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "pow", "cbrt", "hypot",
+    "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf",
+    "erfc",
 ];
 
 /// The WGSL library every workload's shader can call.
@@ -48,11 +50,197 @@ pub const PARAMS_BINDING: u32 = 1;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamsUniform {
     /// `struct Params` with one field per parameter in declaration order (`u64` for
-    /// `Count` and `Integer`, `f64` for `Float`; a `-` in a name becomes `_`) and
+    /// `Count` and `Integer`, `f64` for `Float`; named by [`field_name`]) and
     /// its binding `params`: the same text whatever the values.
     pub wgsl: String,
     /// The values as the struct lays them out: 8 bytes a field, padded to 16.
     pub bytes: Vec<u8>,
+}
+
+/// WGSL's keywords and reserved words that are plain parameter names.
+const WGSL_RESERVED: &[&str] = &[
+    "alias",
+    "break",
+    "case",
+    "const",
+    "const_assert",
+    "continue",
+    "continuing",
+    "default",
+    "diagnostic",
+    "discard",
+    "else",
+    "enable",
+    "false",
+    "fn",
+    "for",
+    "if",
+    "let",
+    "loop",
+    "override",
+    "requires",
+    "return",
+    "struct",
+    "switch",
+    "true",
+    "var",
+    "while",
+    "NULL",
+    "Self",
+    "abstract",
+    "active",
+    "alignas",
+    "alignof",
+    "as",
+    "asm",
+    "asm_fragment",
+    "async",
+    "attribute",
+    "auto",
+    "await",
+    "become",
+    "binding_array",
+    "cast",
+    "catch",
+    "class",
+    "co_await",
+    "co_return",
+    "co_yield",
+    "coherent",
+    "column_major",
+    "common",
+    "compile",
+    "compile_fragment",
+    "concept",
+    "const_cast",
+    "consteval",
+    "constexpr",
+    "constinit",
+    "crate",
+    "debugger",
+    "decltype",
+    "delete",
+    "demote",
+    "demote_to_helper",
+    "do",
+    "dynamic_cast",
+    "enum",
+    "explicit",
+    "export",
+    "extends",
+    "extern",
+    "external",
+    "fallthrough",
+    "filter",
+    "final",
+    "finally",
+    "friend",
+    "from",
+    "fxgroup",
+    "get",
+    "goto",
+    "groupshared",
+    "highp",
+    "impl",
+    "implements",
+    "import",
+    "inline",
+    "instanceof",
+    "interface",
+    "layout",
+    "lowp",
+    "macro",
+    "macro_rules",
+    "match",
+    "mediump",
+    "meta",
+    "mod",
+    "module",
+    "move",
+    "mut",
+    "mutable",
+    "namespace",
+    "new",
+    "nil",
+    "noexcept",
+    "noinline",
+    "nointerpolation",
+    "noperspective",
+    "null",
+    "nullptr",
+    "of",
+    "operator",
+    "package",
+    "packoffset",
+    "partition",
+    "pass",
+    "patch",
+    "pixelfragment",
+    "precise",
+    "precision",
+    "premerge",
+    "priv",
+    "protected",
+    "pub",
+    "public",
+    "readonly",
+    "ref",
+    "regardless",
+    "register",
+    "reinterpret_cast",
+    "require",
+    "resource",
+    "restrict",
+    "self",
+    "set",
+    "shared",
+    "sizeof",
+    "smooth",
+    "snorm",
+    "static",
+    "static_assert",
+    "static_cast",
+    "std",
+    "subroutine",
+    "super",
+    "target",
+    "template",
+    "this",
+    "thread_local",
+    "throw",
+    "trait",
+    "try",
+    "type",
+    "typedef",
+    "typeid",
+    "typename",
+    "typeof",
+    "union",
+    "unless",
+    "unorm",
+    "unsafe",
+    "unsized",
+    "use",
+    "using",
+    "varying",
+    "virtual",
+    "volatile",
+    "wgsl",
+    "where",
+    "with",
+    "writeonly",
+    "yield",
+];
+
+/// The field of the params uniform for parameter `name`: `-` becomes `_`, and a
+/// WGSL keyword or reserved word gets a trailing `_` (`--from` is `params.from_`).
+pub fn field_name(name: &str) -> String {
+    let field = name.replace('-', "_");
+    if WGSL_RESERVED.contains(&field.as_str()) {
+        field + "_"
+    } else {
+        field
+    }
 }
 
 /// The [`ParamsUniform`] of `params`, or `None` when the workload declares no
@@ -68,7 +256,7 @@ pub fn params_uniform(params: &Params) -> anyhow::Result<Option<ParamsUniform>> 
             ParamKind::Float => ("f64", params.float(&spec.name)?.to_le_bytes()),
             ParamKind::Text => continue,
         };
-        fields.push_str(&format!("    {}: {ty},\n", spec.name.replace('-', "_")));
+        fields.push_str(&format!("    {}: {ty},\n", field_name(&spec.name)));
         bytes.extend_from_slice(&value);
     }
     if bytes.is_empty() {
@@ -125,6 +313,13 @@ mod tests {
         let (a, b) = (params_uniform(&a).unwrap(), params_uniform(&b).unwrap());
         assert_eq!(a.as_ref().unwrap().wgsl, b.as_ref().unwrap().wgsl);
         assert_ne!(a.unwrap().bytes, b.unwrap().bytes);
+    }
+
+    #[test]
+    fn reserved_words_get_an_underscore() {
+        assert_eq!(field_name("from"), "from_");
+        assert_eq!(field_name("p-exp"), "p_exp");
+        assert_eq!(field_name("n"), "n");
     }
 
     #[test]

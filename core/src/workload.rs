@@ -2,6 +2,7 @@
 //! every backend implements each kind once, so a new workload of an existing kind
 //! runs everywhere without touching the core or the backends.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,14 @@ pub trait Workload: Sized + Send + Sync + 'static {
     fn wgsl(&self) -> Option<String> {
         None
     }
+
+    /// Numbers the instance's WGSL reads from the params uniform besides its
+    /// declared numeric parameters, as `params.<name>` (e.g. an expression's named
+    /// constants): a new value then compiles no new shader. Names are plain
+    /// (letters, digits, `_`) and differ from the declared parameters'.
+    fn uniform_values(&self) -> Vec<(String, f64)> {
+        Vec::new()
+    }
 }
 
 /// A series: Σ term(k) over `first..=last`.
@@ -80,7 +89,7 @@ pub trait Series: Workload {
 }
 
 /// The shape and fields of a grid workload instance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridLayout {
     /// Sizes, outermost first (C order); slabs cut the first one.
     pub dims: Vec<u64>,
@@ -91,6 +100,18 @@ pub struct GridLayout {
     pub inputs: Vec<String>,
     /// Output fields, each a full array of shape `dims`.
     pub outputs: Vec<String>,
+    /// What the rounding error of an output is relative to, where it is not the
+    /// output's own magnitude: output name → the outputs whose element-wise
+    /// Euclidean norm bounds the error of each of its elements. An output whose
+    /// value cancels needs one: sincos's `b_minus_1` = b − 1 is rounding noise
+    /// around 0, but its error is a few ulps of b (`{"b_minus_1": ["b"]}`); a
+    /// rotation's components are each accurate relative to the vector's length
+    /// (`{"vx": ["vx", "vy", "vz"], …}`). Outputs not named here are relative to
+    /// themselves. Backends are compared within this bound (`gearbox compare`, the
+    /// test kit); see [`GridLayout::error_scale`]. Absent from the JSON of a
+    /// library built before it existed, which reads as empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_scales: BTreeMap<String, Vec<String>>,
 }
 
 impl GridLayout {
@@ -136,6 +157,21 @@ impl GridLayout {
                 return Err(format!("grid layout names field {name:?} twice"));
             }
         }
+        for (output, scale) in &self.error_scales {
+            if !self.outputs.contains(output) {
+                return Err(format!(
+                    "grid layout gives an error scale for {output:?}, which is not an output"
+                ));
+            }
+            if scale.is_empty() {
+                return Err(format!("grid layout gives {output:?} an empty error scale"));
+            }
+            if let Some(name) = scale.iter().find(|n| !self.outputs.contains(n)) {
+                return Err(format!(
+                    "grid layout scales the error of {output:?} by {name:?}, which is not an output"
+                ));
+            }
+        }
         let fields = (self.inputs.len() + self.outputs.len()).max(1) as u64;
         match self.checked_len().and_then(|n| n.checked_mul(8 * fields)) {
             Some(_) => Ok(()),
@@ -143,6 +179,19 @@ impl GridLayout {
                 "grid {:?} has more elements than 64-bit sizes can hold",
                 self.dims
             )),
+        }
+    }
+
+    /// The outputs (indices into [`GridLayout::outputs`]) whose element-wise
+    /// Euclidean norm bounds the rounding error of output `i`: those its
+    /// [`GridLayout::error_scales`] entry names, or `i` alone.
+    pub fn error_scale(&self, i: usize) -> Vec<usize> {
+        match self.outputs.get(i).and_then(|o| self.error_scales.get(o)) {
+            Some(names) => names
+                .iter()
+                .filter_map(|n| self.outputs.iter().position(|o| o == n))
+                .collect(),
+            None => vec![i],
         }
     }
 
@@ -198,4 +247,54 @@ pub trait Grid: Workload {
 
     /// Computes the outputs of one slab.
     fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(scales: &[(&str, &[&str])]) -> GridLayout {
+        GridLayout {
+            dims: vec![4],
+            inputs: vec!["a".into()],
+            outputs: vec!["b".into(), "c".into(), "d".into()],
+            error_scales: scales
+                .iter()
+                .map(|(o, s)| (o.to_string(), s.iter().map(|n| n.to_string()).collect()))
+                .collect(),
+            ..GridLayout::default()
+        }
+    }
+
+    #[test]
+    fn error_scales_default_to_the_output_itself() {
+        let l = layout(&[("c", &["b", "d"])]);
+        assert_eq!(l.validate(), Ok(()));
+        assert_eq!(l.error_scale(0), [0]);
+        assert_eq!(l.error_scale(1), [0, 2]);
+        assert_eq!(l.error_scale(2), [2]);
+    }
+
+    #[test]
+    fn error_scales_name_outputs_only() {
+        for (scales, why) in [
+            (
+                layout(&[("a", &["b"])]),
+                "for \"a\", which is not an output",
+            ),
+            (layout(&[("b", &["a"])]), "by \"a\", which is not an output"),
+            (layout(&[("b", &[])]), "an empty error scale"),
+        ] {
+            let e = scales.validate().unwrap_err();
+            assert!(e.contains(why), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_layout_without_error_scales_reads_as_before() {
+        let old = r#"{"dims":[4],"axes":[],"inputs":["a"],"outputs":["b","c","d"]}"#;
+        let read: GridLayout = serde_json::from_str(old).unwrap();
+        assert_eq!(read, layout(&[]));
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+    }
 }

@@ -27,7 +27,10 @@ pub use hyperbolic::{acosh, asinh, atanh, cosh, sinh, tanh};
 pub use inverse::{acos, asin, atan, atan2};
 pub use log::{log, log1p, log2, log10};
 pub use pow::{cbrt, hypot, pow};
-pub use trig::{cos, sin, sin_cos, sin_cos_dd, sin_cos_turns, tan};
+pub use trig::{
+    cos, cosd, degrees, radians, sin, sin_cos, sin_cos_dd, sin_cos_degrees, sin_cos_turns, sind,
+    tan,
+};
 
 use crate::dd::{fast_two_sum, two_prod, two_sum};
 

@@ -214,6 +214,13 @@ pub fn sin_cos_turns(a: f64) -> (f64, f64) {
     let t = a - j * 0.25; // exact: |t| ≤ 1/8 and a, j/4 share the binade grid
     let r = TAU_HI * t;
     let rr = TAU_HI.mul_add(t, -r) + TAU_LO * t;
+    quadrant(j, r, rr)
+}
+
+/// `(sin, cos)` of `j` quarter turns plus `r + rr` radians (|r| ≲ π/4, `j` whole,
+/// |j| < 2⁵¹): the kernels of [`sin_cos`], then the quadrant's swap and signs.
+#[inline(always)]
+fn quadrant(j: f64, r: f64, rr: f64) -> (f64, f64) {
     let s = kernel_sin(r, rr);
     let c = kernel_cos(r, rr);
     // j mod 4 from the low bits of j + 1.5·2⁵² (|j| < 2⁵¹): vector-friendly,
@@ -225,10 +232,101 @@ pub fn sin_cos_turns(a: f64) -> (f64, f64) {
     (sin, cos)
 }
 
+/// π/180 = D2R_HI + D2R_LO.
+const D2R_HI: f64 = 0.017453292519943295;
+const D2R_LO: f64 = 2.9486522708701687e-19;
+/// 180/π = R2D_HI + R2D_LO.
+const R2D_HI: f64 = 57.29577951308232;
+const R2D_LO: f64 = -1.9878495670576283e-15;
+
+/// `x · (c_hi + c_lo)` rounded once from a double-double product (within 0.5 ulp
+/// but for results within about 2⁻⁵⁰ ulp of a midpoint).
+#[inline(always)]
+fn times_dd(x: f64, c_hi: f64, c_lo: f64) -> f64 {
+    let (p, e) = two_prod(x, c_hi);
+    p + (e + x * c_lo)
+}
+
+/// `x` degrees in radians, x·π/180 rounded from a double-double product.
+#[inline(always)]
+pub fn radians(x: f64) -> f64 {
+    times_dd(x, D2R_HI, D2R_LO)
+}
+
+/// `x` radians in degrees, x·180/π rounded from a double-double product.
+#[inline(always)]
+pub fn degrees(x: f64) -> f64 {
+    times_dd(x, R2D_HI, R2D_LO)
+}
+
+/// `(sin, cos)` of `d` degrees, each within 1 ulp for `|d| < 2⁴⁵`, and exact where
+/// the value is 0 or ±1 (sin 180° = 0, cos 90° = 0): `d = 90·j + t` is split
+/// exactly (|t| ≤ 45), so only t·π/180 is rounded, as a double-double. Branch-free.
+#[inline(always)]
+pub fn sin_cos_degrees(d: f64) -> (f64, f64) {
+    let j = (d * (1.0 / 90.0)).round_ties_even();
+    // Exact: d and 90·j are within a factor of two of each other (or j = 0).
+    let t = d - j * 90.0;
+    let (r, e) = two_prod(t, D2R_HI);
+    quadrant(j, r, e + t * D2R_LO)
+}
+
+/// sin of `d` degrees (see [`sin_cos_degrees`]).
+#[inline(always)]
+pub fn sind(d: f64) -> f64 {
+    sin_cos_degrees(d).0
+}
+
+/// cos of `d` degrees (see [`sin_cos_degrees`]).
+#[inline(always)]
+pub fn cosd(d: f64) -> f64 {
+    sin_cos_degrees(d).1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dd::ulp_error;
+
+    #[test]
+    fn degrees_are_exact_at_the_axes_and_within_an_ulp_elsewhere() {
+        for k in -8i32..=8 {
+            let (s, c) = sin_cos_degrees(90.0 * k as f64);
+            let (es, ec) =
+                [(0.0, 1.0), (1.0, 0.0), (0.0, -1.0), (-1.0, 0.0)][k.rem_euclid(4) as usize];
+            assert_eq!((s, c), (es, ec), "{k}·90°");
+        }
+        for d in [
+            1e-300,
+            0.5,
+            30.0,
+            44.9,
+            45.0,
+            60.0,
+            123.456,
+            -271.0,
+            1e6 + 0.25,
+            3.5e13,
+        ] {
+            let (s, c) = sin_cos_degrees(d);
+            // Reference: d − 360·m exactly, then double-double radians.
+            let m = (d / 360.0).round();
+            let r = (Dd::from(d - 360.0 * m)) * Dd::new(D2R_HI, D2R_LO);
+            let (rs, rc) = r.sin_cos();
+            assert!(ulp_error(s, rs.to_f64()) <= 1.0, "sind({d})");
+            assert!(ulp_error(c, rc.to_f64()) <= 1.0, "cosd({d})");
+        }
+    }
+
+    #[test]
+    fn radians_and_degrees_round_the_exact_product() {
+        assert_eq!(radians(180.0), std::f64::consts::PI);
+        assert_eq!(degrees(std::f64::consts::PI), 180.0);
+        for x in [1.0, 0.1, 33.3, -1e5, 7e-200] {
+            let exact = Dd::from(x) * Dd::new(D2R_HI, D2R_LO);
+            assert!(ulp_error(radians(x), exact.to_f64()) <= 0.5, "{x}");
+        }
+    }
 
     /// e^{i} in double-double (from 120-digit decimal values).
     const COS1: Dd = Dd {
