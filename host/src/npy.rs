@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -211,13 +212,44 @@ pub fn read_header(file: &mut File, path: &Path, shape: &[u64]) -> anyhow::Resul
     })
 }
 
-/// Opens `path` as a `.npy` file, with a clear message for a directory.
+/// Opens `path` (following symbolic links) as a `.npy` file, refusing anything
+/// but a regular file with a message naming what it is. The type is checked
+/// before the file is opened, so a FIFO or a device is never opened (that could
+/// block forever, or have side effects); the file is then opened without blocking
+/// and checked again, in case it was replaced in between.
 pub fn open(path: &Path) -> anyhow::Result<File> {
-    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    if file.metadata()?.is_dir() {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    regular(path, &meta.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .with_context(|| format!("{}: cannot open", path.display()))?;
+    regular(path, &file.metadata()?.file_type())?;
+    Ok(file)
+}
+
+/// Fails unless `kind` is a regular file, naming what `path` is instead.
+fn regular(path: &Path, kind: &std::fs::FileType) -> anyhow::Result<()> {
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
         bail!("{}: is a directory, not a .npy file", path.display());
     }
-    Ok(file)
+    let what = if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "of an unknown type"
+    };
+    bail!("{}: is {what}, not a regular .npy file", path.display())
 }
 
 /// Reads a whole (small) array from `path`, checking it has exactly `shape`, as f64.

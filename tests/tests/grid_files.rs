@@ -3,6 +3,8 @@
 //! nothing left by a killed run, no mix from concurrent runs, no change from a
 //! failed one, stale temporaries removed.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -214,7 +216,9 @@ fn wait(mut child: Child, secs: u64) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-fn spawn_run(grid: &str, out: &Path) -> Child {
+/// Starts `gearbox run velocity --grid GRID --backend serial --quiet` followed by
+/// `extra` (`--output DIR`, `--input DIR`), its stderr piped.
+fn spawn_velocity(grid: &str, extra: &[&OsStr]) -> Child {
     Command::new(kit::target_dir().join("gearbox"))
         .args([
             "run",
@@ -225,13 +229,71 @@ fn spawn_run(grid: &str, out: &Path) -> Child {
             "serial",
             "--quiet",
         ])
-        .arg("--output")
-        .arg(out)
+        .args(extra)
         .env_remove("GEARBOX_PLUGIN_PATH")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+fn spawn_run(grid: &str, out: &Path) -> Child {
+    spawn_velocity(grid, &["--output".as_ref(), out.as_os_str()])
+}
+
+/// A FIFO, a character device (through a symbolic link) and a socket where input
+/// files should be: one line naming what each is, and nothing opened that could
+/// block. The FIFO runs the real binary as a child that is killed after a generous
+/// wait, so a regression (open(2) on a FIFO blocks until a writer comes) fails this
+/// test instead of hanging it.
+#[test]
+fn non_regular_inputs_are_refused_without_blocking() {
+    let dir = ScratchDir::new("npy-fifo");
+    write_inputs(dir.path(), "<f8");
+    let vlat = dir.path().join("vlat.npy");
+    std::fs::remove_file(&vlat).unwrap();
+    let c_path = std::ffi::CString::new(vlat.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo(3) with a NUL-terminated path that outlives the call.
+    let made = unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo: {}", std::io::Error::last_os_error());
+    let out = wait(
+        spawn_velocity(GRID, &["--input".as_ref(), dir.path().as_os_str()]),
+        60,
+    );
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && out.status.code().is_some(),
+        "{:?}: {message}",
+        out.status
+    );
+    assert_eq!(
+        message.trim_end().lines().count(),
+        1,
+        "not one line: {message}"
+    );
+    assert!(
+        message.contains("vlat.npy: is a FIFO, not a regular .npy file"),
+        "{message}"
+    );
+
+    std::fs::remove_file(&vlat).unwrap();
+    std::os::unix::fs::symlink("/dev/null", &vlat).unwrap();
+    let e = input_error(dir.path());
+    assert!(
+        e.contains("vlat.npy: is a character device, not a regular .npy file"),
+        "{e}"
+    );
+
+    std::fs::remove_file(&vlat).unwrap();
+    write_inputs(dir.path(), "<f8");
+    let vrad = dir.path().join("vrad.npy");
+    std::fs::remove_file(&vrad).unwrap();
+    let _socket = std::os::unix::net::UnixListener::bind(&vrad).unwrap();
+    let e = input_error(dir.path());
+    assert!(
+        e.contains("vrad.npy: is a socket, not a regular .npy file"),
+        "{e}"
+    );
 }
 
 /// Every entry of `dir` (hidden ones too) with its bytes.
