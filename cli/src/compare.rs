@@ -4,18 +4,11 @@
 
 use clap::ArgMatches;
 use gearbox_core::Kind;
-use gearbox_core::dd::ulp_error;
-use gearbox_host::{Finished, Outcome, Registry, json};
+use gearbox_host::{Finished, Registry, agree, json};
 use serde_json::json;
 
 use crate::format;
 use crate::job::{self, Jobs};
-
-/// Unit roundoff of f64.
-const U: f64 = f64::EPSILON / 2.0;
-/// Error bound factors (× u × Σ|terms|) for CPU and GPU backends.
-const CPU_FACTOR: f64 = 4.0;
-const GPU_FACTOR: f64 = 16.0;
 
 struct Row {
     backend: String,
@@ -54,7 +47,7 @@ pub fn compare(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> an
                 };
                 Row {
                     device: b.device.device.clone(),
-                    gpu: b.device.threads.is_none(),
+                    gpu: agree::on_gpu(&b),
                     record: run.as_ref().ok().map(|f| json::run(&instance, &b, f)),
                     run,
                     backend,
@@ -88,54 +81,16 @@ pub fn compare(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> an
             table.push(json!({"backend": row.backend, "device": row.device, "error": error}));
             continue;
         };
-        let factor = if row.gpu { GPU_FACTOR } else { CPU_FACTOR };
-        let (entry, ok) = match (&run.outcome, &serial.outcome) {
-            (
-                Outcome::Series { value, exact },
-                Outcome::Series {
-                    value: reference, ..
-                },
-            ) => {
-                let magnitude = instance
-                    .abs_sum()?
-                    .unwrap_or(exact.unwrap_or(*reference).abs());
-                let bound = factor * U * magnitude;
-                let target = exact.unwrap_or(*reference);
-                let ok = (value - target).abs() <= bound;
-                let entry = json!({
-                    "vs_serial_ulps": ulp_error(*value, *reference),
-                    "bound": bound,
-                });
-                (entry, ok)
-            }
-            (Outcome::Grid(grid), Outcome::Grid(reference)) => {
-                let n = grid.layout.len() as f64;
-                let mut worst: f64 = 0.0;
-                let ok = grid
-                    .checksums
-                    .iter()
-                    .zip(&reference.checksums)
-                    .all(|(c, r)| {
-                        let sum_bound = 16.0 * factor * U * (n * r.sum_sq).sqrt();
-                        let sq_bound = 16.0 * factor * U * r.sum_sq;
-                        worst = worst.max((c.sum - r.sum).abs() / sum_bound.max(f64::MIN_POSITIVE));
-                        worst = worst
-                            .max((c.sum_sq - r.sum_sq).abs() / sq_bound.max(f64::MIN_POSITIVE));
-                        (c.sum - r.sum).abs() <= sum_bound
-                            && (c.sum_sq - r.sum_sq).abs() <= sq_bound
-                    });
-                (json!({"worst_fraction_of_bound": worst}), ok)
-            }
-            _ => unreachable!("one workload has one kind"),
-        };
-        if !ok {
+        let agreement = agree::outcomes(&instance, &serial.outcome, &run.outcome, row.gpu)?;
+        if !agreement.agrees() {
             failures.push(row.backend.clone());
         }
         let mut record = row.record.clone().unwrap_or_default();
-        if let (Some(record), serde_json::Value::Object(checks)) = (record.as_object_mut(), entry) {
+        if let (Some(record), serde_json::Value::Object(checks)) =
+            (record.as_object_mut(), json::agreement(&agreement))
+        {
             record.extend(checks);
         }
-        record["agrees"] = json!(ok);
         table.push(record);
     }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
 use gearbox_core::dd::{Dd, two_sum};
@@ -48,7 +48,7 @@ pub struct GridArrays<'a> {
 }
 
 /// Σx and Σx² of one output field.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldChecksum {
     /// Field name.
     pub name: String,

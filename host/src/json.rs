@@ -5,6 +5,7 @@
 use gearbox_core::params::{ParamKind, ParamSpec, parse_integer};
 use serde_json::{Map, Value, json};
 
+use crate::agree::Agreement;
 use crate::backend::OpenBackend;
 use crate::instance::Instance;
 use crate::job::{Finished, Outcome};
@@ -88,6 +89,22 @@ pub fn run(instance: &Instance<'_>, backend: &OpenBackend, finished: &Finished) 
         "phases": finished.phases,
         "result": outcome(&finished.outcome),
     })
+}
+
+/// How a run compares with the reference run (a row of `compare`): `agrees`, and
+/// for a series `vs_serial_ulps` and `bound`, for a grid `worst_fraction_of_bound`.
+pub fn agreement(agreement: &Agreement) -> Value {
+    match *agreement {
+        Agreement::Series {
+            agrees,
+            vs_reference_ulps,
+            bound,
+        } => json!({"agrees": agrees, "vs_serial_ulps": vs_reference_ulps, "bound": bound}),
+        Agreement::Grid {
+            agrees,
+            worst_fraction_of_bound,
+        } => json!({"agrees": agrees, "worst_fraction_of_bound": worst_fraction_of_bound}),
+    }
 }
 
 /// A workload library: name, kind, what it computes, file, and its parameters

@@ -16,6 +16,7 @@ use std::time::Instant;
 use gearbox_core::dd::ulp_error;
 use gearbox_core::{BackendOptions, ChunkPlan, GridLayout};
 
+use crate::agree;
 use crate::grid::{GridOutcome, GridRequest};
 use crate::npy;
 use crate::{OpenBackend, Registry, Silent};
@@ -291,7 +292,9 @@ impl std::fmt::Display for GridReport {
 /// `reference(index)`, which returns, per output field in layout order, the
 /// reference value and the unit its error is measured in (its ulp, or a scale of
 /// the terms where the value cancels). `bound` is the allowed error in those units
-/// on CPU and GPU backends. Prints one line per backend; returns the reports.
+/// on CPU and GPU backends. Each backend's checksums must also agree with serial's
+/// within the bound of [`crate::agree`], as `gearbox compare` requires. Prints
+/// one line per backend; returns the reports.
 pub fn check_grid(
     workload: &str,
     params: &[(&str, &str)],
@@ -337,6 +340,25 @@ pub fn check_grid(
                 w.value,
                 w.reference,
                 w.units
+            );
+        }
+    }
+    // Every backend's checksums against serial's, within the bound `gearbox
+    // compare` applies (the workload's error scales).
+    if let Some(serial) = reports.iter().find(|r| r.backend == "serial") {
+        for r in &reports {
+            let agreement = agree::grid(
+                &serial.outcome.layout,
+                &serial.outcome.checksums,
+                &r.outcome.checksums,
+                is_gpu(&r.backend),
+            );
+            assert!(
+                agreement.agrees(),
+                "{workload} {params:?} on {}: checksums {:?} disagree with serial's {:?} ({agreement:?})",
+                r.backend,
+                r.outcome.checksums,
+                serial.outcome.checksums
             );
         }
     }

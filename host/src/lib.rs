@@ -23,6 +23,7 @@
 //! ```
 //!
 //! Modules:
+//! - [`agree`]: whether two runs agree within the workload's error bound (compare, the kit);
 //! - [`loader`]: search directories, ABI checks, the [`Registry`] of libraries;
 //! - [`instance`]: a workload [`Instance`] and what the host asks of it;
 //! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
@@ -37,6 +38,7 @@
 //! - [`crash`]: naming the library a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
 
+pub mod agree;
 pub mod backend;
 pub mod crash;
 mod decimal;

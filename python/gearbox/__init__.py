@@ -177,6 +177,13 @@ class Result:
         """Distance of ``value`` from ``exact`` in units in the last place."""
         return self._record["result"].get("error_ulps")
 
+    @property
+    def agrees(self) -> Optional[bool]:
+        """For a row of :func:`compare`: within the workload's error bound of the
+        serial backend's result (``None`` outside :func:`compare`, or when serial
+        did not run)."""
+        return self._record.get("agrees")
+
     def __iter__(self) -> Iterator[np.ndarray]:
         if self.kind != "grid":
             raise TypeError(f"{self.workload} is a series: its result is .value, not arrays")
@@ -263,6 +270,10 @@ def compare(
     """Runs ``workload`` on every backend: one row per backend, a :class:`Result`
     or, for a backend that is unavailable or fails, a :class:`Failure`.
     Arguments as for :func:`run` (serial always uses one thread).
+
+    Each result is checked against serial's within the workload's error bound, as
+    ``gearbox compare`` checks it: :attr:`Result.agrees`, and in ``to_dict()`` the
+    keys ``gearbox compare --json`` adds to its rows (docs/JSON.md).
     """
     rows: List[Union[Result, Failure]] = []
     for b in backends(plugin_dirs=plugin_dirs):
@@ -282,6 +293,16 @@ def compare(
             )
         except GearboxError as e:
             rows.append(Failure(b.name, str(e)))
+    results = [r for r in rows if isinstance(r, Result)]
+    serial = next((r for r in results if r.backend == "serial"), None)
+    if serial is not None:
+        values, _ = _split(params)
+        reference = json.dumps(serial._record)
+        for r in results:
+            verdict = _session(plugin_dirs).agreement(
+                workload, values, reference, json.dumps(r._record)
+            )
+            r._record.update(json.loads(verdict))
     return rows
 
 

@@ -31,3 +31,12 @@ class Session:
         adapter: Optional[str] = None,
     ) -> Tuple[str, List[str], List[npt.NDArray[np.float64]]]:
         """Runs without the GIL: the run's JSON document, output names, outputs."""
+    def agreement(
+        self,
+        workload: str,
+        params: Sequence[Tuple[str, str]],
+        reference: str,
+        record: str,
+    ) -> str:
+        """``record`` against the ``reference`` run (JSON documents as ``run`` returns
+        them): the JSON object ``gearbox compare`` adds to a row (``agrees``, …)."""

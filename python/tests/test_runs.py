@@ -84,3 +84,20 @@ def test_compare_has_one_row_per_backend():
     for row in ran:
         assert row.error_ulps <= 16, row
     assert all(isinstance(row, gearbox.Failure) and row.error for row in rows if row not in ran)
+
+
+@pytest.mark.parametrize(
+    "workload, params",
+    [("basel", {"n": 10**5}), ("sincos", {"n": 10**6}), ("velocity", {"grid": "20x30x10"})],
+)
+def test_compare_checks_every_backend_against_serial_within_the_error_bound(workload, params):
+    # sincos's b - 1 is rounding noise: the GPU's differs from the CPU's, and
+    # still agrees, bounded by the scale of b (as `gearbox compare` bounds it).
+    rows = gearbox.compare(workload, **params)
+    ran = [row for row in rows if isinstance(row, gearbox.Result)]
+    assert {"serial", "rayon"} <= {row.backend for row in ran}
+    for row in ran:
+        assert row.agrees is True, row.to_dict()
+        key = "vs_serial_ulps" if row.kind == "series" else "worst_fraction_of_bound"
+        assert key in row.to_dict(), row.to_dict()
+    assert gearbox.run(workload, **params).agrees is None

@@ -28,6 +28,57 @@ fn compare_passes_when_backends_agree_with_the_exact_value() {
     }
 }
 
+/// `compare` on every built-in workload at two small sizes (within one chunk or
+/// slab, and over several): every backend that runs agrees with serial within the
+/// workload's error bound, and the command exits 0. Where a Vulkan driver is
+/// installed (CI installs lavapipe, and there the GPU must run) that includes the
+/// wgpu backend, whose sin and cos round differently from the CPU's: sincos's
+/// b − 1, pure rounding noise, is bounded by the scale of b it cancels from.
+#[test]
+fn compare_agrees_on_every_builtin_workload() {
+    let cases = [
+        ("basel", "--n", ["1e3", "1e6"]),
+        ("kempner", "--n", ["1e3", "1e6"]),
+        ("trig", "--n", ["1e3", "1e6"]),
+        ("velocity", "--grid", ["5x6x7", "64x80x60"]),
+        ("sincos", "--n", ["1e3", "1e6"]),
+    ];
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    for (workload, flag, sizes) in cases {
+        for size in sizes {
+            let o = gearbox(&["compare", workload, flag, size, "--json", "--quiet"]);
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{workload} {flag} {size}: {}{out}",
+                stderr(&o)
+            );
+            let v = stdout_json(&o);
+            let rows = v["backends"].as_array().unwrap();
+            for row in rows {
+                let backend = row["backend"].as_str().unwrap();
+                match row["error"].as_str() {
+                    Some(e) => assert!(
+                        e.starts_with("unavailable") && !(ci && backend == "wgpu"),
+                        "{workload} {size} on {backend}: {e}"
+                    ),
+                    None => assert_eq!(row["agrees"], true, "{workload} {size}: {row}"),
+                }
+            }
+            let ran: Vec<&str> = rows
+                .iter()
+                .filter(|r| r["agrees"] == true)
+                .filter_map(|r| r["backend"].as_str())
+                .collect();
+            assert!(
+                ran.contains(&"serial") && ran.contains(&"rayon"),
+                "{workload} {size}: {ran:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn compare_fails_when_a_backend_is_wrong() {
     let dir = scratch("wrong-backend");

@@ -60,6 +60,14 @@ impl Grid for MyGrid {
             axes: names(&["radius", "angle"]),
             inputs: names(&["vr", "vt"]),
             outputs: names(&["vx", "vy"]),
+            // What each output's rounding error is relative to, when backends are
+            // compared: vx and vy can cancel to near 0, but each is accurate to a few
+            // ulps of the vector's length |(vx, vy)|. (Leave it empty where every
+            // output is accurate relative to itself.)
+            error_scales: ["vx", "vy"]
+                .iter()
+                .map(|&o| (o.into(), names(&["vx", "vy"])))
+                .collect(),
         }
     }
 

@@ -215,6 +215,12 @@ impl Grid for Velocity {
             axes: names(&["latitude", "radius", "longitude"]),
             inputs: names(&["vlat", "vlon", "vrad"]),
             outputs: names(&["vx", "vy", "vz"]),
+            // A component can cancel to near 0; its error is relative to the
+            // vector's length, which the rotation keeps: |(vx, vy, vz)| = |(vlat, vlon, vrad)|.
+            error_scales: ["vx", "vy", "vz"]
+                .iter()
+                .map(|&o| (o.into(), names(&["vx", "vy", "vz"])))
+                .collect(),
         }
     }
 
