@@ -98,6 +98,24 @@ impl Lanes {
         }
     }
 
+    /// Adds `terms` in order, term `i` to lane `i mod WIDTH` (so the bits do
+    /// not depend on how a run is cut into calls, when each call's length is a
+    /// multiple of [`Lanes::WIDTH`]): full batches go through fixed-size arrays,
+    /// so the loop vectorises.
+    #[inline(always)]
+    pub fn add_all(&mut self, terms: &[f64]) {
+        let mut batches = terms.chunks_exact(LANES);
+        for batch in &mut batches {
+            let batch: &[f64; LANES] = batch.try_into().expect("chunks_exact");
+            for ((sum, err), &t) in self.sum.iter_mut().zip(&mut self.err).zip(batch) {
+                let (s, e) = two_sum(*sum, t);
+                *sum = s;
+                *err += e;
+            }
+        }
+        self.add(batches.remainder());
+    }
+
     /// The sum of all lanes, combined in lane order.
     pub fn total(&self) -> Dd {
         combine(&self.sum, &self.err)

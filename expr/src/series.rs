@@ -47,11 +47,7 @@ impl SeriesTerm {
             for (k, &o) in k[..len].iter_mut().zip(&offsets) {
                 *k = base + o;
             }
-            evaluator.eval(&[&k], len, |terms| {
-                for batch in terms[0].chunks(Lanes::WIDTH) {
-                    lanes.add(batch);
-                }
-            });
+            evaluator.eval(&[&k], len, |terms| lanes.add_all(terms[0]));
             if last - start < BLOCK as u64 {
                 return lanes.total();
             }
