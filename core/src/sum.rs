@@ -104,15 +104,22 @@ impl Lanes {
     /// so the loop vectorises.
     #[inline(always)]
     pub fn add_all(&mut self, terms: &[f64]) {
+        // Locals, indexed: the form that keeps all lanes in vector registers.
+        let (mut sum, mut err) = (self.sum, self.err);
         let mut batches = terms.chunks_exact(LANES);
         for batch in &mut batches {
             let batch: &[f64; LANES] = batch.try_into().expect("chunks_exact");
-            for ((sum, err), &t) in self.sum.iter_mut().zip(&mut self.err).zip(batch) {
-                let (s, e) = two_sum(*sum, t);
-                *sum = s;
-                *err += e;
+            #[allow(
+                clippy::needless_range_loop,
+                reason = "zipped iterators do not vectorise here"
+            )]
+            for l in 0..LANES {
+                let (s, e) = two_sum(sum[l], batch[l]);
+                sum[l] = s;
+                err[l] += e;
             }
         }
+        (self.sum, self.err) = (sum, err);
         self.add(batches.remainder());
     }
 
