@@ -294,7 +294,7 @@ fn log1p_f64(x: f64) -> f64 {
 
 fn fm_is_odd(y: f64) -> bool {
     let h = 0.5lf * y;
-    return y == trunc(y) && h != trunc(h);
+    return y == trunc_f64(y) && h != trunc_f64(h);
 }
 
 // x^y within 1 ulp, with C99's special cases.
@@ -310,7 +310,7 @@ fn pow_f64(x: f64, y: f64) -> f64 {
     let y_inf = select(select(0.0lf, fm_inf(), (ax < 1.0lf) == (y < 0.0lf)), 1.0lf, ax == 1.0lf);
     r = select(r, edge, ax == 0.0lf || fm_is_inf(ax));
     r = select(r, y_inf, fm_is_inf(y));
-    r = select(r, fm_nan(), x < 0.0lf && !fm_is_inf(x) && y != trunc(y));
+    r = select(r, fm_nan(), x < 0.0lf && !fm_is_inf(x) && y != trunc_f64(y));
     r = select(r, fm_nan(), fm_is_nan(x) || fm_is_nan(y));
     return select(r, 1.0lf, y == 0.0lf || x == 1.0lf);
 }

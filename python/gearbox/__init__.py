@@ -37,6 +37,7 @@ __all__ = [
     "compare",
     "run",
     "search_dirs",
+    "sum",
     "workloads",
 ]
 
@@ -256,6 +257,41 @@ def run(
         workload, values, arrays, backend, threads, adapter
     )
     return Result(json.loads(record), names, outputs)
+
+
+def sum(  # noqa: A001 - gearbox.sum, as NumPy has numpy.sum
+    term: str,
+    /,
+    *,
+    n: int,
+    start: int = 1,
+    exact: Optional[float] = None,
+    backend: str = "rayon",
+    threads: Optional[int] = None,
+    adapter: Optional[str] = None,
+    plugin_dirs: Sequence[PathLike] = (),
+    **constants: float,
+) -> Result:
+    """Σ term(k) for k = start..=n, the term a formula in ``k`` written as for
+    NumExpr, with the compensated, thread-count-independent sum of every gearbox
+    series, on any backend (the ``series`` workload)::
+
+        gearbox.sum("log(k)/k**p", n=10**9, p=2.5, backend="wgpu")
+
+    Other keyword arguments are the formula's named constants (numbers; on the GPU
+    they are uniforms, so a new value compiles nothing). ``exact``: the exact sum,
+    if known, reported with the error in ulps. backend, threads, adapter and
+    plugin_dirs as for :func:`run`. The language: docs/EXPRESSIONS.md.
+    """
+    pairs = []
+    for name, value in constants.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"constant {name} must be a number, got {type(value).__name__}")
+        pairs.append(f"{name}={float(value)!r}")
+    params: Dict[str, Any] = {"term": term, "n": n, "from": start, "with": ", ".join(pairs)}
+    if exact is not None:
+        params["exact"] = repr(float(exact))
+    return run("series", backend=backend, threads=threads, adapter=adapter, plugin_dirs=plugin_dirs, **params)
 
 
 def compare(

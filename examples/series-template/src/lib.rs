@@ -1,17 +1,26 @@
 //! A gearbox series workload, ready to copy: the alternating harmonic series
 //! S(N) = Σ_{k=1..N} (−1)^(k+1)/k, which tends to ln 2.
 //!
-//! A series is three things kept in step: the CPU kernel (`partial_sum`), the GPU
-//! kernel (`src/shader.wgsl`) and the exact value (`exact`). To make your own, rename
-//! the template ("Starting from a template" in the gearbox repository's
-//! `docs/PLUGINS.md`, which explains every part) and change those three.
+//! A series is a term and, where you know it, its exact sum. The term is written
+//! once, as a formula ([`TERM`], the language of docs/EXPRESSIONS.md): gearbox-expr
+//! makes the CPU kernel (blocks of lanes through vectorising loops, compensated
+//! sums) and the GPU kernel (WGSL) from it. To make your own, rename the template
+//! ("Starting from a template" in the gearbox repository's `docs/PLUGINS.md`,
+//! which explains every part) and change the term and `exact`.
+//!
+//! A term no formula can say (kempner's digit filter, a recurrence) takes a
+//! hand-written `partial_sum` and WGSL instead: docs/PLUGINS.md shows both.
 
-use gearbox_core::sum::sum_terms;
 use gearbox_core::{Dd, ParamKind, ParamSpec, Params, Series, Workload};
+use gearbox_expr::SeriesTerm;
+
+/// The term, a formula in k: (−1)^(k+1)/k (pow of −1 and a whole k is exactly ±1).
+pub const TERM: &str = "-(-1)**k / k";
 
 /// Σ (−1)^(k+1)/k for k = 1..=n.
 pub struct MySeries {
     n: u64,
+    term: SeriesTerm,
 }
 
 /// ln 2 as a double-double.
@@ -41,15 +50,6 @@ fn beta(x: u64) -> Dd {
     head + sign * tail
 }
 
-/// Σ term(j) for j in `first..=last`, zero when the range is empty.
-fn sum_between(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
-    if first > last {
-        Dd::ZERO
-    } else {
-        sum_terms(first, last, term)
-    }
-}
-
 impl Workload for MySeries {
     const NAME: &'static str = "my-series";
     const ABOUT: &'static str =
@@ -67,6 +67,7 @@ impl Workload for MySeries {
     fn from_params(params: &Params) -> anyhow::Result<Self> {
         Ok(MySeries {
             n: params.integer("n")?,
+            term: SeriesTerm::new(TERM, &[])?,
         })
     }
 
@@ -82,7 +83,7 @@ impl Workload for MySeries {
     }
 
     fn wgsl(&self) -> Option<String> {
-        Some(include_str!("shader.wgsl").into())
+        Some(self.term.wgsl())
     }
 }
 
@@ -92,12 +93,7 @@ impl Series for MySeries {
     }
 
     fn partial_sum(&self, first: u64, last: u64) -> Dd {
-        // The sign follows the parity of k, so the odd and the even indices are summed
-        // apart: each closure is then branch-free and the loop vectorises.
-        // Odd k = 2j − 1 and even k = 2j, for the j that put k in first..=last.
-        let odd = sum_between(first / 2 + 1, last.div_ceil(2), |j| 1.0 / (2.0 * j - 1.0));
-        let even = sum_between(first.div_ceil(2), last / 2, |j| 1.0 / (2.0 * j));
-        odd - even
+        self.term.partial_sum(first, last)
     }
 
     /// Σ|term(k)| = H(N) < ln N + 1: the terms change sign, so the error bounds of
