@@ -77,6 +77,23 @@ CASES = [
       ("sincos_numexpr.py --numpy", [PY, str(PEERS / "sincos_numexpr.py"), "100000000", "--numpy"], {}, None)]),
 ]
 
+# The expression language (docs/EXPRESSIONS.md): formulas against the hand-written
+# plugins and the peers. The closure plugin is built out of tree (bench/closure).
+CLOSURE = REPO / "target" / "closure" / "release"
+CASES += [
+    ("series 1/k**2", "N = 1e9",
+     ["run", "series", "--term", "1/k**2", "--n", "1e9", "--backend", "rayon"],
+     [("gearbox basel (hand-tuned plugin)", [str(GEARBOX), "bench", "basel", "--n", "1e9", "--backend", "rayon", "--repeat", "1", "--json", "--quiet"], {}, ("within", 2.0)),
+      ("basel_numba.py --parallel", [PY, str(PEERS / "basel_numba.py"), "1000000000", "--parallel"], {}, ("faster", 4))]),
+    ("series log(k)/k**2.5", "N = 1e8",
+     ["run", "series", "--term", "log(k)/k**2.5", "--n", "1e8", "--backend", "rayon"],
+     [("closure over sum_terms (out-of-tree plugin)", [str(GEARBOX), "bench", "closure", "--n", "1e8", "--backend", "rayon", "--plugin-dir", str(CLOSURE), "--repeat", "1", "--json", "--quiet"], {}, ("faster", 5))]),
+    ("evaluate sincos", "N = 1e8",
+     ["run", "evaluate", "--shape", "1e8", "--backend", "rayon"],
+     [("sincos_numexpr.py (2 threads)", [PY, str(PEERS / "sincos_numexpr.py"), "100000000", "2"], {}, ("faster", 5)),
+      ("gearbox sincos (hand-written plugin)", [str(GEARBOX), "bench", "sincos", "--n", "1e8", "--backend", "rayon", "--repeat", "1", "--json", "--quiet"], {}, None)]),
+]
+
 # Cycles per term of each case: its hot loop (objdump of the kernel) as a mix of zmm
 # instructions, against the cycles per instruction bench/limits measures here. Where
 # adds have pipes of their own (AMD Zen 4: fma+add is half the FMA figure) the FMA

@@ -27,6 +27,7 @@
 
 mod cpu;
 mod error;
+mod grid;
 pub mod ops;
 mod parse;
 mod program;
@@ -35,6 +36,7 @@ pub mod wgsl;
 
 pub use cpu::{BLOCK, Evaluator};
 pub use error::ExprError;
+pub use grid::{GridFormula, MAX_DIMS, parse_statements};
 pub use parse::{Ast, parse};
 pub use program::{CONSTANTS, Node, Program, Scope};
 pub use series::{INDEX, SeriesTerm, parse_constants};

@@ -125,6 +125,88 @@ impl Program {
     }
 }
 
+impl Program {
+    /// The part of this program that computes the nodes `roots`, with the nodes
+    /// `lanes` read as lane inputs (lane `i` is node `lanes[i]`) instead of computed;
+    /// `scope` names those lanes and keeps this program's uniforms. Fails when a
+    /// root needs one of this program's lanes that is not in `lanes`.
+    pub fn extract(
+        &self,
+        roots: &[usize],
+        lanes: &[usize],
+        scope: Scope,
+    ) -> Result<Program, String> {
+        let mut needed = vec![false; self.nodes.len()];
+        for &r in roots {
+            needed[r] = true;
+        }
+        for i in (0..self.nodes.len()).rev() {
+            if needed[i] && !lanes.contains(&i) {
+                for &a in self.nodes[i].args() {
+                    needed[a] = true;
+                }
+            }
+        }
+        let mut builder = Builder {
+            scope: &scope,
+            nodes: Vec::new(),
+            known: HashMap::new(),
+        };
+        let mut new_index = vec![usize::MAX; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !needed[i] {
+                continue;
+            }
+            let node = match (lanes.iter().position(|&l| l == i), *node) {
+                (Some(l), _) => Node::Lane(l),
+                (None, Node::Lane(l)) => {
+                    return Err(format!("the formula needs {} here", self.scope.lanes[l]));
+                }
+                (None, node @ Node::Apply(op, _)) => {
+                    let mut args = [0; 3];
+                    for (slot, &a) in args.iter_mut().zip(node.args()) {
+                        *slot = new_index[a];
+                    }
+                    Node::Apply(op, args)
+                }
+                (None, other) => other,
+            };
+            new_index[i] = builder.node(node);
+        }
+        let nodes = builder.nodes;
+        let mut varying = Vec::with_capacity(nodes.len());
+        for node in &nodes {
+            let v = match node {
+                Node::Lane(_) => true,
+                Node::Uniform(_) | Node::Literal(_) => false,
+                Node::Apply(..) => node.args().iter().any(|&a| varying[a]),
+            };
+            varying.push(v);
+        }
+        Ok(Program {
+            nodes,
+            outputs: roots.iter().map(|&r| new_index[r]).collect(),
+            scope,
+            varying,
+        })
+    }
+
+    /// Which lanes each node depends on, as a bit mask over `lane_masks` (the
+    /// mask of each lane input): e.g. one bit per grid dimension.
+    pub fn masks(&self, lane_masks: &[u32]) -> Vec<u32> {
+        let mut masks: Vec<u32> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let m = match *node {
+                Node::Lane(l) => lane_masks[l],
+                Node::Uniform(_) | Node::Literal(_) => 0,
+                Node::Apply(..) => node.args().iter().fold(0, |m, &a| m | masks[a]),
+            };
+            masks.push(m);
+        }
+        masks
+    }
+}
+
 struct Builder<'s> {
     scope: &'s Scope,
     nodes: Vec<Node>,

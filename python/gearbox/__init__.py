@@ -18,6 +18,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -35,6 +37,7 @@ __all__ = [
     "WorkloadInfo",
     "backends",
     "compare",
+    "evaluate",
     "run",
     "search_dirs",
     "sum",
@@ -292,6 +295,132 @@ def sum(  # noqa: A001 - gearbox.sum, as NumPy has numpy.sum
     if exact is not None:
         params["exact"] = repr(float(exact))
     return run("series", backend=backend, threads=threads, adapter=adapter, plugin_dirs=plugin_dirs, **params)
+
+
+#: Numbers (skipped) and names (kept unless called) in a formula.
+_TOKEN = re.compile(r"(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?|([A-Za-z_]\w*)(\s*\()?")
+
+
+def _names(formula: str) -> List[str]:
+    """The operand names a formula reads (not functions, pi or e), in order."""
+    names: List[str] = []
+    for m in _TOKEN.finditer(formula):
+        name, called = m.group(1), m.group(2)
+        if name and not called and name not in ("pi", "e") and name not in names:
+            names.append(name)
+    return names
+
+
+def evaluate(
+    ex: Union[str, Dict[str, str]],
+    /,
+    *,
+    out: Union[None, np.ndarray, Dict[str, np.ndarray]] = None,
+    backend: str = "rayon",
+    threads: Optional[int] = None,
+    adapter: Optional[str] = None,
+    plugin_dirs: Sequence[PathLike] = (),
+    **operands: Any,
+) -> Union[np.ndarray, Dict[str, np.ndarray]]:
+    """Evaluates element-wise formulas written as for NumExpr on any backend::
+
+        b = gearbox.evaluate("sin(twoPi*a)**2 + cos(twoPi*a)**2", a=a, twoPi=2*np.pi)
+        v = gearbox.evaluate({"vz": "cos(radians(lat))*vlat + sin(radians(lat))*vrad"},
+                             lat=lat[:, None, None], vlat=vlat, vrad=vrad)
+
+    ``ex`` is one formula (an array is returned) or a dict of output name to formula
+    (a dict of arrays; outputs share common subexpressions). Operands not given are
+    looked up in the caller's frame, as NumExpr does. NumPy broadcasting applies:
+    scalars are constants (uniforms on the GPU), arrays of the result's shape are
+    read in place (float64, C order; others are converted once), and arrays that
+    vary along one dimension only, such as ``lat[:, None, None]``, are axes: what
+    depends on them alone is computed once per axis value. Other broadcast shapes
+    are expanded to the full shape first. ``out``: arrays (or a dict of them) the
+    results are copied into. backend, threads, adapter, plugin_dirs as for
+    :func:`run`. docs/EXPRESSIONS.md describes the language.
+    """
+    statements = list(ex.items()) if isinstance(ex, dict) else [("out", ex)]
+    if not statements:
+        raise ValueError("evaluate needs at least one formula")
+    caller = sys._getframe(1)
+    values: Dict[str, Any] = {}
+    for _, formula in statements:
+        if not isinstance(formula, str):
+            raise TypeError(f"formulas are text, got {type(formula).__name__}")
+        for name in _names(formula):
+            if name in values:
+                continue
+            if name in operands:
+                values[name] = operands[name]
+            elif name in caller.f_locals:
+                values[name] = caller.f_locals[name]
+            elif name in caller.f_globals:
+                values[name] = caller.f_globals[name]
+            else:
+                raise ValueError(f"unknown name '{name}': pass it as {name}=... or define it where evaluate is called")
+    unused = set(operands) - set(values)
+    if unused:
+        raise TypeError(f"operands not in any formula: {', '.join(sorted(unused))}")
+    constants: Dict[str, float] = {}
+    arrays: Dict[str, np.ndarray] = {}
+    for name, v in values.items():
+        if isinstance(v, bool) or isinstance(v, str):
+            raise TypeError(f"operand {name} must be a number or an array, got {type(v).__name__}")
+        a = np.asarray(v)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"operand {name} must be real numbers, got dtype {a.dtype}")
+        if a.ndim == 0:
+            constants[name] = float(a)
+        else:
+            arrays[name] = a
+    try:
+        shape = tuple(np.broadcast_shapes(*(a.shape for a in arrays.values()))) if arrays else (1,)
+    except ValueError:
+        listed = ", ".join(f"{n} {a.shape}" for n, a in arrays.items())
+        raise ValueError(f"operands do not broadcast to one shape: {listed}") from None
+    if not 1 <= len(shape) <= 3 or 0 in shape:
+        raise ValueError(f"evaluate works on 1 to 3 dimensions with no empty one; the operands broadcast to {shape}")
+    axes: Dict[int, str] = {}
+    params: Dict[str, Any] = {}
+    for name, a in arrays.items():
+        padded = (1,) * (len(shape) - a.ndim) + a.shape
+        varying = [d for d, n in enumerate(padded) if n != 1]
+        if padded == shape:
+            params[name] = np.ascontiguousarray(a.reshape(shape), dtype=np.float64)
+        elif not varying:
+            constants[name] = float(a.reshape(-1)[0])
+        elif len(varying) == 1 and varying[0] not in axes:
+            axes[varying[0]] = name
+            params[name] = np.ascontiguousarray(a.reshape(-1), dtype=np.float64)
+        else:
+            params[name] = np.ascontiguousarray(np.broadcast_to(a.reshape(padded), shape), dtype=np.float64)
+    if axes:
+        for d, n in enumerate(shape):
+            if d not in axes:
+                params[f"_axis{d}"] = np.zeros(n)
+    # A lone formula goes as it is (its errors' columns are the user's own).
+    text = ex if isinstance(ex, str) else "; ".join(f"{name} = {formula}" for name, formula in statements)
+    result = run(
+        "evaluate",
+        backend=backend,
+        threads=threads,
+        adapter=adapter,
+        plugin_dirs=plugin_dirs,
+        expr=text,
+        shape="x".join(map(str, shape)),
+        axes=", ".join(f"{n}:{d}" for d, n in sorted(axes.items())),
+        **{"with": ", ".join(f"{k}={v!r}" for k, v in constants.items())},
+        **params,
+    )
+    results = {name: result[name] for name, _ in statements}
+    if out is not None:
+        targets = out if isinstance(out, dict) else {"out": out}
+        for name, target in targets.items():
+            if name not in results:
+                raise ValueError(f"out= names {name!r}, which is not an output")
+            np.copyto(target, results[name])
+            results[name] = target
+    return results if isinstance(ex, dict) else results["out"]
 
 
 def compare(

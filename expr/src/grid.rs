@@ -1,0 +1,531 @@
+//! Element-wise formulas over a grid with NumPy broadcasting: full arrays of the
+//! grid's shape, arrays along one dimension (an axis, such as latitude), and
+//! scalars (constants). What depends on one axis only — `sin(radians(lat))` — is
+//! computed once per value of that axis, not once per point; the rest runs over
+//! the innermost dimension in blocks of lanes. The `evaluate` workload is a thin
+//! shell over this.
+
+use gearbox_core::Slab;
+
+use crate::cpu::{BLOCK, Evaluator};
+use crate::error::ExprError;
+use crate::program::{Node, Program, Scope};
+use crate::wgsl;
+
+/// Most dimensions of a grid formula (the GPU's grid driver indexes three).
+pub const MAX_DIMS: usize = 3;
+
+/// Named outputs, each a formula, over a grid of `dims`.
+#[derive(Clone, Debug)]
+pub struct GridFormula {
+    dims: Vec<u64>,
+    /// Output names, in order.
+    outputs: Vec<String>,
+    /// Operands along one dimension: (name, dimension).
+    axes: Vec<(String, usize)>,
+    /// Operands of the grid's full shape, in order of first use.
+    inputs: Vec<String>,
+    constants: Vec<(String, f64)>,
+    /// The whole program: lanes are the inputs, then the axes.
+    whole: Program,
+    /// Per dimension: the program of the values that depend on it alone (lane 0
+    /// is its axis), and which of `main`'s lanes they are.
+    hoisted: Vec<Option<(Program, Vec<usize>)>>,
+    /// The per-point program: lanes are the inputs, then every hoisted value.
+    main: Program,
+}
+
+/// Splits `name = formula` statements (separated by `;` or new lines); a lone
+/// formula is the output `out`.
+pub fn parse_statements(text: &str) -> Result<Vec<(String, String)>, ExprError> {
+    let mut statements = Vec::new();
+    let mut column = 1;
+    for part in text.split([';', '\n']) {
+        let at = column;
+        column += part.chars().count() + 1;
+        if part.trim().is_empty() {
+            continue;
+        }
+        let chars: Vec<char> = part.chars().collect();
+        let assign = (0..chars.len()).find(|&i| {
+            chars[i] == '='
+                && chars.get(i + 1) != Some(&'=')
+                && !matches!(
+                    i.checked_sub(1).map(|j| chars[j]),
+                    Some('<' | '>' | '!' | '=')
+                )
+        });
+        match assign {
+            Some(i) => {
+                let name: String = chars[..i].iter().collect::<String>().trim().to_string();
+                let plain = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !plain {
+                    return Err(ExprError::new(
+                        format!("'{name}' is not a plain output name"),
+                        at,
+                    ));
+                }
+                if statements.iter().any(|(n, _)| n == &name) {
+                    return Err(ExprError::new(
+                        format!("output '{name}' is assigned twice"),
+                        at,
+                    ));
+                }
+                let formula: String = chars[i + 1..].iter().collect();
+                statements.push((name, formula.trim().to_string()));
+            }
+            None if statements.is_empty() && !text.contains([';', '\n']) => {
+                statements.push(("out".to_string(), part.trim().to_string()));
+            }
+            None => {
+                return Err(ExprError::new("expected 'name = formula'", at)
+                    .hint("separate several outputs with ';'"));
+            }
+        }
+    }
+    if statements.is_empty() {
+        return Err(ExprError::new("no formula", 1));
+    }
+    Ok(statements)
+}
+
+/// The names a formula reads that are not functions or built-in constants,
+/// in order of first use.
+fn names_used(text: &str) -> Result<Vec<String>, ExprError> {
+    fn walk(ast: &crate::Ast, out: &mut Vec<String>) {
+        match ast {
+            crate::Ast::Name { name, .. } => {
+                if !out.contains(name) && !crate::CONSTANTS.iter().any(|(c, _)| c == name) {
+                    out.push(name.clone());
+                }
+            }
+            crate::Ast::Apply { args, .. } => args.iter().for_each(|a| walk(a, out)),
+            crate::Ast::Number(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(&crate::parse(text)?, &mut out);
+    Ok(out)
+}
+
+impl GridFormula {
+    /// Compiles `statements` (see [`parse_statements`]) over a grid of `dims`
+    /// (outermost first): `axes` name the operands along one dimension, `constants`
+    /// the scalars; every other name a formula reads is a full array (an input).
+    pub fn new(
+        text: &str,
+        dims: &[u64],
+        axes: &[(String, usize)],
+        constants: &[(String, f64)],
+    ) -> Result<GridFormula, ExprError> {
+        let err = |why: String| ExprError::new(why, 1);
+        if dims.is_empty() || dims.len() > MAX_DIMS {
+            return Err(err(format!(
+                "a grid has 1 to {MAX_DIMS} dimensions, not {}",
+                dims.len()
+            )));
+        }
+        for (name, d) in axes {
+            if *d >= dims.len() {
+                return Err(err(format!(
+                    "axis {name} is along dimension {d}, but the grid has {}",
+                    dims.len()
+                )));
+            }
+            if axes.iter().filter(|(_, e)| e == d).count() > 1 {
+                return Err(err(format!(
+                    "two operands lie along dimension {d}; give all but one as full arrays"
+                )));
+            }
+        }
+        let statements = parse_statements(text)?;
+        // An error in one of several formulas names its output (columns count
+        // from the start of the formula).
+        let named =
+            statements.len() > 1 || !text.trim_start().starts_with(statements[0].1.as_str());
+        let in_output = |name: &str, mut e: ExprError| {
+            if named {
+                e.message = format!("{name}: {}", e.message);
+            }
+            e
+        };
+        let mut inputs: Vec<String> = Vec::new();
+        for (output, formula) in &statements {
+            for name in names_used(formula).map_err(|e| in_output(output, e))? {
+                let known = axes.iter().any(|(a, _)| a == &name)
+                    || constants.iter().any(|(c, _)| c == &name);
+                if !known && !inputs.contains(&name) {
+                    inputs.push(name);
+                }
+            }
+        }
+        let lane_names: Vec<&str> = inputs
+            .iter()
+            .map(String::as_str)
+            .chain(axes.iter().map(|(a, _)| a.as_str()))
+            .collect();
+        let uniform_names: Vec<&str> = constants.iter().map(|(c, _)| c.as_str()).collect();
+        let scope = Scope::new(&lane_names, &uniform_names).map_err(err)?;
+        for (name, formula) in &statements {
+            Program::compile(&[formula], &scope).map_err(|e| in_output(name, e))?;
+        }
+        let formulas: Vec<&str> = statements.iter().map(|(_, f)| f.as_str()).collect();
+        let whole = Program::compile(&formulas, &scope)?;
+
+        // One bit per dimension: inputs vary along all, an axis along its own.
+        let full = (1u32 << dims.len()) - 1;
+        let lane_masks: Vec<u32> = inputs
+            .iter()
+            .map(|_| full)
+            .chain(axes.iter().map(|(_, d)| 1 << d))
+            .collect();
+        let masks = whole.masks(&lane_masks);
+        // A value is hoisted when it varies along one dimension and something that
+        // varies along more (or an output) reads it.
+        let mut read_wider = vec![false; whole.nodes.len()];
+        for (i, node) in whole.nodes.iter().enumerate() {
+            for &a in node.args() {
+                read_wider[a] |= masks[i] != masks[a];
+            }
+        }
+        for &o in &whole.outputs {
+            read_wider[o] = true;
+        }
+        let mut hoisted = Vec::new();
+        let mut main_lanes: Vec<usize> = (0..inputs.len())
+            .map(|i| {
+                whole
+                    .nodes
+                    .iter()
+                    .position(|n| *n == Node::Lane(i))
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
+        let mut main_names: Vec<String> = inputs.clone();
+        for d in 0..dims.len() {
+            let roots: Vec<usize> = (0..whole.nodes.len())
+                .filter(|&i| masks[i] == 1 << d && read_wider[i])
+                .collect();
+            let axis = axes.iter().position(|(_, e)| *e == d);
+            match axis {
+                Some(a) if !roots.is_empty() => {
+                    let axis_node = whole
+                        .nodes
+                        .iter()
+                        .position(|n| *n == Node::Lane(inputs.len() + a))
+                        .expect("a root along an axis reads it");
+                    let scope = Scope::new(&[axes[a].0.as_str()], &uniform_names).map_err(err)?;
+                    let program = whole.extract(&roots, &[axis_node], scope).map_err(err)?;
+                    let lanes: Vec<usize> =
+                        (main_lanes.len()..main_lanes.len() + roots.len()).collect();
+                    for &r in &roots {
+                        main_lanes.push(r);
+                        main_names.push(format!("_h{r}"));
+                    }
+                    hoisted.push(Some((program, lanes)));
+                }
+                _ => hoisted.push(None),
+            }
+        }
+        let names: Vec<&str> = main_names.iter().map(String::as_str).collect();
+        let main_scope = Scope::new(&names, &uniform_names).map_err(err)?;
+        let main = whole
+            .extract(&whole.outputs, &main_lanes, main_scope)
+            .map_err(err)?;
+        Ok(GridFormula {
+            dims: dims.to_vec(),
+            outputs: statements.into_iter().map(|(n, _)| n).collect(),
+            axes: axes.to_vec(),
+            inputs,
+            constants: constants.to_vec(),
+            whole,
+            hoisted,
+            main,
+        })
+    }
+
+    /// The grid's sizes, outermost first.
+    pub fn dims(&self) -> &[u64] {
+        &self.dims
+    }
+
+    /// The output names, in order.
+    pub fn outputs(&self) -> &[String] {
+        &self.outputs
+    }
+
+    /// The full-array operands, in order of first use.
+    pub fn inputs(&self) -> &[String] {
+        &self.inputs
+    }
+
+    /// The axis operand along each dimension, if any.
+    pub fn axis_names(&self) -> Vec<Option<&str>> {
+        (0..self.dims.len())
+            .map(|d| {
+                self.axes
+                    .iter()
+                    .find(|(_, e)| *e == d)
+                    .map(|(a, _)| a.as_str())
+            })
+            .collect()
+    }
+
+    /// How many values are hoisted out of the per-point loop along each dimension.
+    pub fn hoisted_counts(&self) -> Vec<usize> {
+        self.hoisted
+            .iter()
+            .map(|h| h.as_ref().map_or(0, |(p, _)| p.outputs.len()))
+            .collect()
+    }
+
+    fn constant_values(&self) -> Vec<f64> {
+        self.constants.iter().map(|(_, v)| *v).collect()
+    }
+
+    /// The outputs of the outer rows of `slab` (its axes in dimension order, its
+    /// inputs in [`GridFormula::inputs`] order), written into `outputs`.
+    pub fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]) {
+        let constants = self.constant_values();
+        // The hoisted values: each program over its whole axis, once per slab.
+        let mut hoisted_values: Vec<Vec<f64>> = vec![Vec::new(); self.main.scope.lanes.len()];
+        for (d, h) in self.hoisted.iter().enumerate() {
+            let Some((program, lanes)) = h else { continue };
+            let axis = slab.axes[d];
+            let mut evaluator = Evaluator::new(program, &constants);
+            for &l in lanes {
+                hoisted_values[l] = vec![0.0; axis.len()];
+            }
+            for start in (0..axis.len()).step_by(BLOCK) {
+                let len = (axis.len() - start).min(BLOCK);
+                evaluator.eval(&[&axis[start..]], len, |values| {
+                    for (&l, v) in lanes.iter().zip(values) {
+                        hoisted_values[l][start..start + len].copy_from_slice(v);
+                    }
+                });
+            }
+        }
+        let last = self.dims.len() - 1;
+        let line = self.dims[last] as usize;
+        let strides: Vec<usize> = (0..self.dims.len())
+            .map(|d| self.dims[d + 1..].iter().product::<u64>() as usize)
+            .collect();
+        // Which dimension each hoisted lane varies along.
+        let lane_dim: Vec<Option<usize>> = (0..self.main.scope.lanes.len())
+            .map(|l| {
+                self.hoisted
+                    .iter()
+                    .position(|h| h.as_ref().is_some_and(|(_, ls)| ls.contains(&l)))
+            })
+            .collect();
+        let mut evaluator = Evaluator::new(&self.main, &constants);
+        let mut fills = vec![vec![0.0; BLOCK]; self.main.scope.lanes.len()];
+        let first = slab.rows.start as usize * strides[0];
+        let count = (slab.rows.end - slab.rows.start) as usize * strides[0];
+        // Lines along the innermost dimension (for one dimension, the slab's range).
+        let mut at = 0;
+        while at < count {
+            let global = first + at;
+            let in_line = global % line;
+            let span = (line - in_line).min(count - at);
+            for start in (0..span).step_by(BLOCK) {
+                let len = (span - start).min(BLOCK);
+                let offset = at + start;
+                let mut lanes: Vec<&[f64]> = Vec::with_capacity(fills.len());
+                for (l, fill) in fills.iter_mut().enumerate() {
+                    if l < self.inputs.len() {
+                        lanes.push(&slab.inputs[l][offset..]);
+                    } else {
+                        let d = lane_dim[l].expect("hoisted lanes have a dimension");
+                        if d == last {
+                            lanes.push(&hoisted_values[l][in_line + start..]);
+                        } else {
+                            let index = global / strides[d] % self.dims[d] as usize;
+                            fill[..len].fill(hoisted_values[l][index]);
+                            lanes.push(fill);
+                        }
+                    }
+                }
+                evaluator.eval(&lanes, len, |values| {
+                    for (out, v) in outputs.iter_mut().zip(values) {
+                        out[offset..offset + len].copy_from_slice(v);
+                    }
+                });
+            }
+            at += span;
+        }
+    }
+
+    /// WGSL defining `grid_point(p: GridPoint)` for the wgpu backend's grid driver:
+    /// inputs read from `in_<name>[p.local]`, axes from `axis_<name>[p.idx.*]`
+    /// (`axis_names` says which axis file each dimension has), constants from the
+    /// params uniform ([`GridFormula::uniform_values`]).
+    pub fn wgsl(&self, axis_names: &[String]) -> String {
+        let component = ["x", "y", "z"];
+        let (lets, outputs) = wgsl::body(
+            &self.whole,
+            |l| match self.inputs.get(l) {
+                Some(name) => format!("in_{name}[p.local]"),
+                None => {
+                    let d = self.axes[l - self.inputs.len()].1;
+                    // The driver's idx is (outer, middle, inner) for three dimensions.
+                    let c = component[d + MAX_DIMS - self.dims.len()];
+                    format!("axis_{}[p.idx.{c}]", axis_names[d])
+                }
+            },
+            |u| format!("params.c_{}", self.constants[u].0),
+        );
+        let stores: String = self
+            .outputs
+            .iter()
+            .zip(&outputs)
+            .map(|(name, v)| format!("    out_{name}[p.local] = {v};\n"))
+            .collect();
+        format!(
+            "// Generated by gearbox-expr from element-wise formulas.\nfn grid_point(p: GridPoint) {{\n{lets}{stores}}}\n"
+        )
+    }
+
+    /// The constants as the params uniform carries them (`c_<name>`).
+    pub fn uniform_values(&self) -> Vec<(String, f64)> {
+        self.constants
+            .iter()
+            .map(|(n, v)| (format!("c_{n}"), *v))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(
+        f: &GridFormula,
+        axes: &[&[f64]],
+        inputs: &[&[f64]],
+        rows: std::ops::Range<u64>,
+    ) -> Vec<Vec<f64>> {
+        let n = (rows.end - rows.start) as usize * f.dims()[1..].iter().product::<u64>() as usize;
+        let mut outs = vec![vec![0.0; n]; f.outputs().len()];
+        let mut refs: Vec<&mut [f64]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
+        f.map(&Slab { rows, axes, inputs }, &mut refs);
+        outs
+    }
+
+    #[test]
+    fn statements_split_at_assignments_not_comparisons() {
+        let s = parse_statements("vz = where(a <= b, a == b, a != b); w=1").unwrap();
+        assert_eq!(
+            s[0],
+            (
+                "vz".to_string(),
+                "where(a <= b, a == b, a != b)".to_string()
+            )
+        );
+        assert_eq!(s[1].0, "w");
+        assert_eq!(parse_statements("a == b").unwrap()[0].0, "out");
+        assert!(
+            parse_statements("x = 1; 2")
+                .unwrap_err()
+                .message
+                .contains("name = formula")
+        );
+        assert!(
+            parse_statements("x = 1; x = 2")
+                .unwrap_err()
+                .message
+                .contains("twice")
+        );
+    }
+
+    #[test]
+    fn axis_only_values_are_hoisted_and_match_the_point_by_point_formula() {
+        // (lat, r, lon) = (3, 2, 5), lat along dimension 0 and lon along 2.
+        let dims = [3u64, 2, 5];
+        let axes = vec![("lat".to_string(), 0), ("lon".to_string(), 2)];
+        let f = GridFormula::new(
+            "vz = cos(radians(lat))*vlat + sin(radians(lat))*vrad; vx = -sind(lon)*vlat + lat",
+            &dims,
+            &axes,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(f.inputs(), ["vlat", "vrad"]);
+        // cos(radians(lat)), sin(radians(lat)), lat; sind(lon) negated.
+        assert_eq!(f.hoisted_counts(), [3, 0, 1]);
+        let lat = [-90.0, 0.0, 45.0];
+        let r = [1.0, 2.0];
+        let lon = [0.0, 90.0, 180.0, 270.0, 360.0];
+        let vlat: Vec<f64> = (0..30).map(|i| i as f64 * 0.1).collect();
+        let vrad: Vec<f64> = (0..30).map(|i| 1.0 - i as f64 * 0.01).collect();
+        for rows in [0..3, 1..3, 2..3] {
+            let from = rows.start as usize * 10;
+            let outs = run(
+                &f,
+                &[&lat, &r, &lon],
+                &[&vlat[from..], &vrad[from..]],
+                rows.clone(),
+            );
+            for (j, (vz, vx)) in outs[0].iter().zip(&outs[1]).enumerate() {
+                let g = from + j;
+                let (i, k) = (g / 10, g % 5);
+                let m = gearbox_core::math::radians(lat[i]);
+                let want_z =
+                    gearbox_core::math::cos(m) * vlat[g] + gearbox_core::math::sin(m) * vrad[g];
+                let want_x = -gearbox_core::math::sind(lon[k]) * vlat[g] + lat[i];
+                assert_eq!(
+                    (vz.to_bits(), vx.to_bits()),
+                    (want_z.to_bits(), want_x.to_bits()),
+                    "point {g}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_dimension_long_lines_and_constants() {
+        let n = 3 * BLOCK + 17;
+        let f = GridFormula::new(
+            "sin(twoPi*a)**2 + cos(twoPi*a)**2",
+            &[n as u64],
+            &[],
+            &[("twoPi".into(), std::f64::consts::TAU)],
+        )
+        .unwrap();
+        let a: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+        let out = run(&f, &[], &[&a[100..]], 100..n as u64);
+        for (j, b) in out[0].iter().enumerate() {
+            let (s, c) = gearbox_core::math::sin_cos(std::f64::consts::TAU * a[100 + j]);
+            assert_eq!(*b, s * s + c * c);
+        }
+        assert!(f.wgsl(&[]).contains("params.c_twoPi"));
+    }
+
+    #[test]
+    fn bad_layouts_are_refused() {
+        let axes = vec![("a".to_string(), 0), ("b".to_string(), 0)];
+        assert!(
+            GridFormula::new("a + b", &[4, 4], &axes, &[])
+                .unwrap_err()
+                .message
+                .contains("two operands")
+        );
+        assert!(
+            GridFormula::new("x", &[1, 2, 3, 4], &[], &[])
+                .unwrap_err()
+                .message
+                .contains("1 to 3")
+        );
+        let axes = vec![("a".to_string(), 2)];
+        assert!(
+            GridFormula::new("a", &[4, 4], &axes, &[])
+                .unwrap_err()
+                .message
+                .contains("dimension 2")
+        );
+    }
+}
