@@ -5,7 +5,7 @@
 //! (constants and what is computed from them alone) are computed once, when the
 //! evaluator is made.
 
-use crate::ops::Kernel;
+use crate::ops::{Kernel, Op, PAIRS, PairLoop};
 use crate::program::{Node, Program};
 
 /// Lanes per block: a few registers of this length stay in the L1 cache.
@@ -26,6 +26,43 @@ struct Step {
     kernel: Kernel,
     args: [Slot; 3],
     out: usize,
+    /// A partner computed by the same loop (sin with cos): its loop, its
+    /// register, and whether this step is the loop's second result.
+    pair: Option<(PairLoop, usize, bool)>,
+}
+
+/// A fresh register, or one whose value has been read for the last time.
+fn register(registers: &mut Vec<Vec<f64>>, free: &mut Vec<usize>) -> usize {
+    free.pop().unwrap_or_else(|| {
+        registers.push(vec![0.0; BLOCK]);
+        registers.len() - 1
+    })
+}
+
+/// For each node that has a partner in [`PAIRS`] on the same argument, on the
+/// member that comes first: the partner's index, the pair's loop, and whether
+/// the member that comes first is the loop's second result.
+fn partners(program: &Program) -> Vec<Option<(usize, PairLoop, bool)>> {
+    let mut partner = vec![None; program.nodes.len()];
+    for (first, second, pair) in PAIRS {
+        let (a, b) = (Op::named(first), Op::named(second));
+        for (i, node) in program.nodes.iter().enumerate() {
+            let Node::Apply(op, args) = *node else {
+                continue;
+            };
+            if op != a || !program.varying[i] {
+                continue;
+            }
+            if let Some(j) = program
+                .nodes
+                .iter()
+                .position(|n| *n == Node::Apply(b, args))
+            {
+                partner[i.min(j)] = Some((i.max(j), *pair, j < i));
+            }
+        }
+    }
+    partner
 }
 
 /// A program ready to run on blocks of up to [`BLOCK`] lanes, with the values of
@@ -76,7 +113,13 @@ impl Evaluator {
         let mut free: Vec<usize> = Vec::new();
         let mut slot: Vec<Option<Slot>> = vec![None; n];
         let mut steps = Vec::new();
+        let partner = partners(program);
         for (i, node) in program.nodes.iter().enumerate() {
+            if slot[i].is_some() {
+                // Computed with its partner; what it read may now be free.
+                free_after(node, i, &last_read, &slot, program, &mut free);
+                continue;
+            }
             slot[i] = Some(match *node {
                 Node::Lane(l) => Slot::Lane(l),
                 _ if !program.varying[i] => {
@@ -90,30 +133,43 @@ impl Evaluator {
                     Slot::Register(registers.len() - 1)
                 }
                 Node::Apply(op, args) => {
-                    let out = free.pop().unwrap_or_else(|| {
-                        registers.push(vec![0.0; BLOCK]);
-                        registers.len() - 1
+                    let out = register(&mut registers, &mut free);
+                    let pair = partner[i].map(|(j, pair, swapped)| {
+                        let other = register(&mut registers, &mut free);
+                        slot[j] = Some(Slot::Register(other));
+                        (pair, other, swapped)
                     });
                     let arg_slots = [0, 1, 2].map(|j| slot[args[j]].unwrap_or(Slot::Register(out)));
                     steps.push(Step {
                         kernel: op.def().kernel,
                         args: arg_slots,
                         out,
+                        pair,
                     });
-                    // Registers whose value this step read for the last time.
-                    for &a in node.args() {
-                        if last_read[a] == i
-                            && let Some(Slot::Register(r)) = slot[a]
-                            && program.varying[a]
-                            && !free.contains(&r)
-                        {
-                            free.push(r);
-                        }
-                    }
+                    free_after(node, i, &last_read, &slot, program, &mut free);
                     Slot::Register(out)
                 }
                 Node::Uniform(_) | Node::Literal(_) => unreachable!("these never vary"),
             });
+        }
+        /// Frees the registers whose value node `i` read for the last time.
+        fn free_after(
+            node: &Node,
+            i: usize,
+            last_read: &[usize],
+            slot: &[Option<Slot>],
+            program: &Program,
+            free: &mut Vec<usize>,
+        ) {
+            for &a in node.args() {
+                if last_read[a] == i
+                    && let Some(Slot::Register(r)) = slot[a]
+                    && program.varying[a]
+                    && !free.contains(&r)
+                {
+                    free.push(r);
+                }
+            }
         }
         Evaluator {
             steps,
@@ -133,6 +189,9 @@ impl Evaluator {
         assert!(len <= BLOCK, "blocks hold at most {BLOCK} lanes");
         for step in &self.steps {
             let mut out = std::mem::take(&mut self.registers[step.out]);
+            let mut other = step
+                .pair
+                .map(|(_, r, _)| std::mem::take(&mut self.registers[r]));
             let registers = &self.registers;
             let arg = |j: usize| -> &[f64] {
                 match step.args[j] {
@@ -141,12 +200,17 @@ impl Evaluator {
                 }
             };
             let dst = &mut out[..len];
-            match step.kernel {
-                Kernel::Unary(k) => k(arg(0), dst),
-                Kernel::Binary(k) => k(arg(0), arg(1), dst),
-                Kernel::Ternary(k) => k(arg(0), arg(1), arg(2), dst),
+            match (step.kernel, step.pair, other.as_mut()) {
+                (_, Some((pair, _, false)), Some(other)) => pair(arg(0), dst, &mut other[..len]),
+                (_, Some((pair, _, true)), Some(other)) => pair(arg(0), &mut other[..len], dst),
+                (Kernel::Unary(k), ..) => k(arg(0), dst),
+                (Kernel::Binary(k), ..) => k(arg(0), arg(1), dst),
+                (Kernel::Ternary(k), ..) => k(arg(0), arg(1), arg(2), dst),
             }
             self.registers[step.out] = out;
+            if let (Some((_, r, _)), Some(other)) = (step.pair, other) {
+                self.registers[r] = other;
+            }
         }
         let outputs: Vec<&[f64]> = self
             .outputs
@@ -205,6 +269,36 @@ mod tests {
             eval("(x < 2) & ~(x == 3) | (p != p)", &[1.0, 2.0, 3.0], 0.0),
             [1.0, 0.0, 0.0]
         );
+    }
+
+    #[test]
+    fn sine_and_cosine_pairs_share_a_loop_and_give_the_same_bits() {
+        let xs: Vec<f64> = (0..BLOCK).map(|i| i as f64 * 1.7 - 400.0).collect();
+        for text in [
+            "sin(x)*p + cos(x)",
+            "cos(x) - sin(x)**2",
+            "sind(x) + cosd(x)*cosd(x)",
+        ] {
+            let scope = Scope::new(&["x"], &["p"]).unwrap();
+            let program = Program::compile(&[text], &scope).unwrap();
+            let ev = Evaluator::new(&program, &[0.5]);
+            assert_eq!(
+                ev.steps.iter().filter(|s| s.pair.is_some()).count(),
+                1,
+                "{text}"
+            );
+            let got = eval(text, &xs, 0.5);
+            for (&x, &g) in xs.iter().zip(&got) {
+                let (s, c) = gearbox_core::math::sin_cos(x);
+                let (sd, cd) = gearbox_core::math::sin_cos_degrees(x);
+                let want = match text {
+                    "sin(x)*p + cos(x)" => s * 0.5 + c,
+                    "cos(x) - sin(x)**2" => c - s * s,
+                    _ => sd + cd * cd,
+                };
+                assert_eq!(g.to_bits(), want.to_bits(), "{text} at {x}");
+            }
+        }
     }
 
     #[test]

@@ -112,6 +112,25 @@ impl Op {
     }
 }
 
+/// The loop of an operation pair: one argument, two results.
+pub type PairLoop = fn(&[f64], &mut [f64], &mut [f64]);
+
+/// Operations on the same argument that one CPU loop computes together, sharing
+/// the argument reduction: when a program computes both (`sin(x)` and `cos(x)`),
+/// the evaluator runs the pair's loop once. Same bits as the two alone.
+pub static PAIRS: &[(&str, &str, PairLoop)] = &[
+    ("sin", "cos", |a, s, c| {
+        for ((s, c), &x) in s.iter_mut().zip(c.iter_mut()).zip(a) {
+            (*s, *c) = m::sin_cos(x);
+        }
+    }),
+    ("sind", "cosd", |a, s, c| {
+        for ((s, c), &x) in s.iter_mut().zip(c.iter_mut()).zip(a) {
+            (*s, *c) = m::sin_cos_degrees(x);
+        }
+    }),
+];
+
 /// The CPU loop of a closure over one, two or three lanes.
 macro_rules! kernel {
     (|$a:ident| $body:expr) => {
