@@ -42,6 +42,8 @@ fn compare_agrees_on_every_builtin_workload() {
         ("trig", "--n", ["1e3", "1e6"]),
         ("velocity", "--grid", ["5x6x7", "64x80x60"]),
         ("sincos", "--n", ["1e3", "1e6"]),
+        ("series", "--n", ["1e3", "1e6"]),
+        ("evaluate", "--shape", ["1e3", "1e6"]),
     ];
     let ci = std::env::var("CI").as_deref() == Ok("true");
     for (workload, flag, sizes) in cases {
