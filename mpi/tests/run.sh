@@ -34,7 +34,7 @@ value() { pick "$1" value; }
 fields() { pick "$1" checksums samples; }
 
 # Series: the same bits from one process and from every rank count and backend.
-for job in "basel --n 1e9" "kempner --n 1e9" "trig --n 1e9"; do
+for job in "basel --n 1e9" "kempner --n 1e9" "trig --n 1e9" "series --n 1e8 --from 3"; do
     for backend in "serial" "rayon --threads 2"; do
         # shellcheck disable=SC2086
         want=$(value "$("$bin/gearbox" run $job --backend $backend --json)")
