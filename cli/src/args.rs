@@ -285,7 +285,7 @@ fn workload_command(lib: &WorkloadLib, sweep: Sweep) -> Command {
                 .long("input")
                 .value_name("DIR")
                 .value_parser(value_parser!(PathBuf))
-                .help("Read the input fields and axes from DIR/<name>.npy (float64, C order) instead of generating them"),
+                .help("Read the input fields and axes from DIR/<name>.npy (float64, C order) instead of generating them; the grid's size comes from the files unless given"),
             Arg::new("output")
                 .long("output")
                 .value_name("DIR")

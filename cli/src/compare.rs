@@ -32,7 +32,7 @@ pub fn compare(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> an
         let row = match jobs.open_backend(registry, &backend, &opts) {
             Ok((b, _)) => {
                 let run = match jobs.execute(&b, &instance, &request, sub) {
-                    Err(e) if crate::monitor::interrupted() || e.is::<crate::failure::Usage>() => {
+                    Err(e) if crate::monitor::interrupted() || gearbox_host::is_usage(&e) => {
                         let done: Vec<&str> = rows.iter().map(|r| r.backend.as_str()).collect();
                         let done = if done.is_empty() {
                             "none".into()
@@ -57,7 +57,13 @@ pub fn compare(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> an
                 backend,
                 device: "-".into(),
                 gpu: false,
-                run: Err(format!("unavailable: {e:#}")),
+                // An adapter asked for by name and not found is a failure, not a
+                // backend that happens to be unavailable on this machine.
+                run: Err(if opts.adapter.is_some() {
+                    format!("{e:#}")
+                } else {
+                    format!("unavailable: {e:#}")
+                }),
                 record: None,
             },
         };

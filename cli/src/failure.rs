@@ -1,40 +1,61 @@
 //! How the command fails: one line on stderr and an exit code that says why.
 
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use gearbox_host::Interrupted;
 
-/// A mistake in what the user typed (exit code 2).
-#[derive(Debug)]
-pub struct Usage(pub String);
+pub use gearbox_host::usage::{Usage, usage};
 
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// The command whose failures are also reported as a JSON document on stdout
+/// (set by [`json_errors`] when `--json` is given).
+static JSON_COMMAND: OnceLock<String> = OnceLock::new();
+
+/// With `--json` in `argv`, failures are also printed on stdout as one JSON
+/// document, `{"schema": 1, "command": …, "error": {"kind", "message", "exit_code"}}`
+/// (docs/JSON.md), unless the command printed its own document first.
+pub fn json_errors(argv: &[String]) {
+    if !argv.iter().skip(1).any(|a| a == "--json") {
+        return;
     }
+    let command = argv
+        .iter()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .cloned()
+        .unwrap_or_default();
+    let _ = JSON_COMMAND.set(command);
 }
 
-impl std::error::Error for Usage {}
-
-/// A usage error with `message`.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    Usage(message.into()).into()
+/// Prints the failure as a JSON document on stdout, when [`json_errors`] asked
+/// for it and stdout has nothing yet.
+fn json_error(kind: &str, message: &str, code: u8) {
+    let Some(command) = JSON_COMMAND.get() else {
+        return;
+    };
+    if crate::output::stdout_used() {
+        return;
+    }
+    let body = serde_json::json!({
+        "error": {"kind": kind, "message": message, "exit_code": code}
+    });
+    println!("{}", gearbox_host::json::document(command, body));
 }
 
 /// Prints `error` as one line and picks the exit code: 2 for usage errors, 130 for
 /// an interrupted run (the line says how far it got), 1 otherwise.
 pub fn report(error: &anyhow::Error) -> ExitCode {
     let message = format!("{error:#}").replace('\n', " ");
-    if error.is::<Interrupted>() || error.chain().any(|e| e.is::<Interrupted>()) {
-        eprintln!("gearbox: interrupted: {message}");
-        return ExitCode::from(130);
-    }
-    eprintln!("gearbox: error: {message}");
-    if error.is::<Usage>() || error.chain().any(|e| e.is::<Usage>()) {
-        ExitCode::from(2)
+    let (kind, label, code) = if error.chain().any(|e| e.is::<Interrupted>()) {
+        ("interrupted", "interrupted", 130)
+    } else if gearbox_host::is_usage(error) {
+        ("usage", "error", 2)
     } else {
-        ExitCode::FAILURE
-    }
+        ("failed", "error", 1)
+    };
+    json_error(kind, &message, code);
+    eprintln!("gearbox: {label}: {message}");
+    ExitCode::from(code)
 }
 
 /// Turns a clap error into one line and exit code 2 (help and version print as usual).
@@ -81,6 +102,7 @@ pub fn from_clap(error: clap::Error) -> ExitCode {
         }
         (None, _) => "; see --help".to_string(),
     };
+    json_error("usage", &format!("{first}{hint}"), 2);
     eprintln!("gearbox: error: {first}{hint}");
     ExitCode::from(2)
 }

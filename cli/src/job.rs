@@ -3,6 +3,7 @@
 //! runner of another kind (gearbox-mpi) replaces.
 
 use clap::ArgMatches;
+use clap::parser::ValueSource;
 use gearbox_core::BackendOptions;
 use gearbox_host::{Finished, GridRequest, Instance, OpenBackend, Registry};
 
@@ -130,10 +131,21 @@ pub fn instantiate<'r>(
         .workload(name)
         .ok_or_else(|| usage(format!("unknown workload {name}")))?;
     let params = crate::args::params(lib, matches);
-    let instance = lib
-        .instantiate(params.iter().map(|(k, v)| (k.as_str(), *v)))
-        .map_err(|e| usage(format!("{e:#}")))?;
-    if grid_request(matches).input_dir.is_some() {
+    let input_dir = grid_request(matches).input_dir;
+    let instance = match &input_dir {
+        // The grid comes from the files unless a parameter given fixes it.
+        Some(dir) => {
+            let given: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| matches.value_source(k) != Some(ValueSource::DefaultValue))
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect();
+            lib.instantiate_for_files(&given, dir)
+        }
+        None => lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), *v))),
+    }
+    .map_err(|e| usage(format!("{e:#}")))?;
+    if input_dir.is_some() {
         let layout = instance.layout()?;
         if layout.axes.is_empty() && layout.inputs.is_empty() {
             return Err(usage(format!(

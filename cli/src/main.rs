@@ -25,6 +25,7 @@ fn main() -> ExitCode {
 /// Parses the command line, loading only the libraries it needs, and runs it.
 fn run_command() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
+    failure::json_errors(&argv);
     let dirs = args::plugin_dirs(&argv);
     let found = if args::needs_libraries(&argv) {
         Registry::discover(&dirs)

@@ -6,16 +6,23 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 
 /// The first failed write (stream name, message), reported by `main` at exit.
 static FAILED: Mutex<Option<(&str, String)>> = Mutex::new(None);
 
+/// Whether anything was written to stdout (a `--json` document, a table).
+static STDOUT_USED: AtomicBool = AtomicBool::new(false);
+
 /// Writes one line to `stream` (what the crate's `println!`/`eprintln!` expand
 /// to); a failure is recorded, later lines to that stream are dropped, and
 /// `main` exits non-zero.
 pub fn line(stream: &mut dyn Write, name: &'static str, args: std::fmt::Arguments<'_>) {
+    if name == "stdout" {
+        STDOUT_USED.store(true, Ordering::Relaxed);
+    }
     let mut failed = FAILED.lock().unwrap_or_else(|p| p.into_inner());
     if failed.as_ref().is_some_and(|(s, _)| *s == name) {
         return;
@@ -23,6 +30,11 @@ pub fn line(stream: &mut dyn Write, name: &'static str, args: std::fmt::Argument
     if let Err(e) = writeln!(stream, "{args}") {
         failed.get_or_insert((name, format!("cannot write to {name}: {e}")));
     }
+}
+
+/// True once a line was written to stdout.
+pub fn stdout_used() -> bool {
+    STDOUT_USED.load(Ordering::Relaxed)
 }
 
 /// Flushes stdout and returns the first write error of the run, if any.

@@ -188,7 +188,7 @@ impl BackendLib {
             if set && !self.takes(name) {
                 let takes: Vec<String> =
                     self.info.options.iter().map(|o| format!("--{o}")).collect();
-                bail!(
+                return Err(crate::usage(format!(
                     "backend {} does not take --{name} (it takes {})",
                     self.info.name,
                     if takes.is_empty() {
@@ -196,11 +196,11 @@ impl BackendLib {
                     } else {
                         takes.join(", ")
                     }
-                );
+                )));
             }
         }
         if let Some(threads) = options.threads {
-            check_threads("--threads", threads).map_err(anyhow::Error::msg)?;
+            check_threads("--threads", threads).map_err(crate::usage)?;
         }
         Ok(())
     }

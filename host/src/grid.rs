@@ -311,13 +311,14 @@ extern "C" fn deliver(
         if let Some(writer) = &d.writer {
             writer.submit(offset, &outputs)?;
         }
-        let mut all = d.sums.lock().unwrap_or_else(|p| p.into_inner());
-        if !all.add(slab, sums) {
+        // Claim the slab under the lock; copy after it, so slabs copy in parallel.
+        if !d.sums.lock().unwrap_or_else(|p| p.into_inner()).add(slab, sums) {
             bail!("backend delivered slab {slab} twice");
         }
         for (kept, values) in d.kept.iter().zip(&outputs) {
             // SAFETY: the slab's rows lie inside the field (sizes checked above), and
-            // holding the lock after claiming this slab makes the range ours alone.
+            // claiming this slab (once: a second delivery failed above) makes the
+            // range ours alone.
             unsafe { kept.write_at(offset as usize, values) };
         }
         Ok(())
@@ -370,6 +371,45 @@ fn read_axes(dir: &Path, layout: &GridLayout) -> anyhow::Result<Vec<Vec<f64>>> {
         .collect()
 }
 
+/// Creates the output directory `dir` (and its parents) unless it exists; a path
+/// that exists as something other than a directory is a usage error naming it.
+fn create_output_dir(dir: &Path) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(dir)
+        && !meta.is_dir()
+    {
+        let what = if meta.is_file() {
+            "a file"
+        } else {
+            "not a directory"
+        };
+        return Err(crate::usage(format!(
+            "{}: is {what}, not a directory (outputs are written into a directory, as <name>.npy)",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))
+}
+
+/// The shape of the grid that the `.npy` files in `dir` hold for `layout`,
+/// outermost first: the first input field's shape, or else the lengths of the
+/// axes. `None` when the layout reads no file or the files cannot tell (missing,
+/// malformed: the run itself then names the file).
+pub fn files_shape(dir: &Path, layout: &GridLayout) -> Option<Vec<u64>> {
+    if let Some(first) = npy_paths(dir, &layout.inputs).first() {
+        return npy::shape(first).ok();
+    }
+    if layout.axes.is_empty() {
+        return None;
+    }
+    npy_paths(dir, &layout.axes)
+        .iter()
+        .map(|path| match npy::shape(path).ok()?.as_slice() {
+            &[len] => Some(len),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `dir/<name>.npy` for each name.
 fn npy_paths(dir: &Path, names: &[String]) -> Vec<PathBuf> {
     names.iter().map(|n| dir.join(format!("{n}.npy"))).collect()
@@ -414,14 +454,15 @@ impl OpenBackend {
                     bail!("give the inputs as arrays or as a directory, not both")
                 }
                 (Some(arrays), None) => {
-                    check_arrays(arrays, &layout)?;
+                    check_arrays(arrays, &layout).map_err(crate::usage::as_usage)?;
                     let inputs = Inputs::memory(plan, layout.row_len(), &arrays.inputs);
                     (arrays.axes.clone(), Some(inputs))
                 }
                 (None, Some(dir)) => {
-                    owned_axes = read_axes(dir, &layout)?;
+                    owned_axes = read_axes(dir, &layout).map_err(crate::usage::as_usage)?;
                     let paths = npy_paths(dir, &layout.inputs);
-                    let inputs = Inputs::files(plan, layout.row_len(), &paths, &layout.dims)?;
+                    let inputs = Inputs::files(plan, layout.row_len(), &paths, &layout.dims)
+                        .map_err(crate::usage::as_usage)?;
                     (owned_axes.iter().map(Vec::as_slice).collect(), Some(inputs))
                 }
                 (None, None) => {
@@ -431,8 +472,7 @@ impl OpenBackend {
             };
         let writer = match &request.output_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("{}: cannot create", dir.display()))?;
+                create_output_dir(dir)?;
                 let files = npy_paths(dir, &layout.outputs)
                     .iter()
                     .map(|path| NpyWriter::create(path, &layout.dims))

@@ -36,7 +36,8 @@
 //! - [`npy`]: NumPy `.npy` files;
 //! - [`memory`]: sizes from input checked against the memory available before allocating;
 //! - [`crash`]: naming the library a fatal signal came from;
-//! - [`kit`]: the cross-backend test kit plugin authors call from their tests.
+//! - [`kit`]: the cross-backend test kit plugin authors call from their tests;
+//! - [`usage`]: usage errors (a bad request) told apart from failed runs.
 
 pub mod agree;
 pub mod backend;
@@ -52,6 +53,7 @@ pub mod loader;
 pub mod memory;
 pub mod npy;
 pub mod outputs;
+pub mod usage;
 pub mod writer;
 
 pub use backend::{
@@ -63,3 +65,4 @@ pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};
 pub use loader::{BackendLib, BackendSlot, Registry, WorkloadLib};
+pub use usage::{Usage, is_usage, usage};

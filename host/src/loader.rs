@@ -248,7 +248,16 @@ impl Registry {
     pub fn scan(explicit: &[PathBuf]) -> anyhow::Result<Registry> {
         for dir in explicit {
             if !dir.is_dir() {
-                bail!("--plugin-dir {}: no such directory", dir.display());
+                return Err(crate::usage(format!(
+                    "--plugin-dir {}: no such directory",
+                    dir.display()
+                )));
+            }
+            if let Err(e) = std::fs::read_dir(dir) {
+                return Err(crate::usage(format!(
+                    "--plugin-dir {}: cannot be read: {e}",
+                    dir.display()
+                )));
             }
         }
         Ok(Registry::scan_dirs(search_dirs(explicit)))
@@ -449,6 +458,73 @@ impl WorkloadLib {
         }
         Ok(Instance::new(self, handle, params))
     }
+
+    /// Makes an instance for the input files in `dir`: as
+    /// [`WorkloadLib::instantiate`], except that when the grid does not have the
+    /// files' shape ([`crate::grid::files_shape`]), a parameter not in `given` is
+    /// set to that shape if it makes the grid match — the sizes joined by `x` in
+    /// some order (`25x36x10`), or the one size of a 1-d grid. A grid the
+    /// parameters given fix is kept; the run then names the file that disagrees.
+    pub fn instantiate_for_files<'a>(
+        &self,
+        given: &[(&'a str, &'a str)],
+        dir: &Path,
+    ) -> anyhow::Result<Instance<'_>> {
+        let instance = self.instantiate(given.iter().copied())?;
+        let layout = instance.layout()?;
+        let Some(shape) = crate::grid::files_shape(dir, &layout) else {
+            return Ok(instance);
+        };
+        if layout.dims == shape || shape.len() > 4 {
+            return Ok(instance);
+        }
+        let texts = shape_texts(&shape);
+        let free = self
+            .info
+            .params
+            .iter()
+            .filter(|p| !given.iter().any(|(name, _)| *name == p.name));
+        for spec in free {
+            for text in &texts {
+                let mut with = given.to_vec();
+                with.push((&spec.name, text));
+                if let Ok(fitted) = self.instantiate(with)
+                    && fitted.layout().is_ok_and(|l| l.dims == shape)
+                {
+                    return Ok(fitted);
+                }
+            }
+        }
+        Ok(instance)
+    }
+}
+
+/// How a parameter may write `shape`: its one size, or its sizes joined by `x`
+/// in every order (a parameter may list the sizes in another order than the
+/// array's dimensions, as velocity's `NLATxNLONxNR` for an (nlat, nr, nlon) array).
+fn shape_texts(shape: &[u64]) -> Vec<String> {
+    fn orders(rest: &[u64]) -> Vec<Vec<u64>> {
+        if rest.len() <= 1 {
+            return vec![rest.to_vec()];
+        }
+        (0..rest.len())
+            .flat_map(|i| {
+                let mut others = rest.to_vec();
+                let first = others.remove(i);
+                orders(&others).into_iter().map(move |mut tail| {
+                    tail.insert(0, first);
+                    tail
+                })
+            })
+            .collect()
+    }
+    let mut texts: Vec<String> = orders(shape)
+        .iter()
+        .map(|o| o.iter().map(u64::to_string).collect::<Vec<_>>().join("x"))
+        .collect();
+    texts.sort();
+    texts.dedup();
+    texts
 }
 
 /// Checks what a workload library declares before its names become command-line
@@ -481,4 +557,17 @@ fn check_info(info: &WorkloadInfo) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape_texts;
+
+    #[test]
+    fn a_shape_is_written_in_every_order_once() {
+        assert_eq!(shape_texts(&[7]), ["7"]);
+        assert_eq!(shape_texts(&[2, 3]), ["2x3", "3x2"]);
+        assert_eq!(shape_texts(&[5, 5, 2]), ["2x5x5", "5x2x5", "5x5x2"]);
+        assert_eq!(shape_texts(&[1, 2, 3]).len(), 6);
+    }
 }

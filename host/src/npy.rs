@@ -129,9 +129,33 @@ fn dict_value<'d>(dict: &'d str, key: &str) -> Option<&'d str> {
     Some(rest[..end].trim())
 }
 
+/// How many times `key` is a key of the header dictionary `dict` (quoted either
+/// way and followed by `:`).
+fn key_count(dict: &str, key: &str) -> usize {
+    ["'", "\""]
+        .iter()
+        .map(|q| {
+            let quoted = format!("{q}{key}{q}");
+            dict.match_indices(&quoted)
+                .filter(|(at, _)| dict[at + quoted.len()..].trim_start().starts_with(':'))
+                .count()
+        })
+        .sum()
+}
+
 /// Parses and checks the header of `path` (opened as `file`): a float64 or
 /// float32 array in C order (or with one non-trivial dimension) of exactly `shape`.
 pub fn read_header(file: &mut File, path: &Path, shape: &[u64]) -> anyhow::Result<Header> {
+    parse_header(file, path, Some(shape))
+}
+
+/// The shape of the `.npy` file `path`, its header checked as by [`read_header`].
+pub fn shape(path: &Path) -> anyhow::Result<Vec<u64>> {
+    Ok(parse_header(&mut open(path)?, path, None)?.shape)
+}
+
+/// [`read_header`], with the shape checked only when `expected` is given.
+fn parse_header(file: &mut File, path: &Path, expected: Option<&[u64]>) -> anyhow::Result<Header> {
     let name = path.display();
     let size = file.metadata()?.len();
     let mut prefix = [0u8; 10];
@@ -165,6 +189,14 @@ pub fn read_header(file: &mut File, path: &Path, shape: &[u64]) -> anyhow::Resul
     file.read_exact(&mut dict)
         .map_err(|_| anyhow::anyhow!("{name}: truncated header"))?;
     let dict = String::from_utf8_lossy(&dict);
+    for key in ["descr", "fortran_order", "shape"] {
+        if key_count(&dict, key) > 1 {
+            bail!(
+                "{name}: the header gives '{key}' more than once (NumPy would read the last, \
+                 gearbox the first); save the array again with np.save"
+            );
+        }
+    }
     let descr = dict_value(&dict, "descr")
         .map(|d| d.trim_matches(['\'', '"']))
         .filter(|d| !d.is_empty())
@@ -182,7 +214,9 @@ pub fn read_header(file: &mut File, path: &Path, shape: &[u64]) -> anyhow::Resul
         .map(|s| s.trim().parse::<u64>())
         .collect::<Result<_, _>>()
         .map_err(|_| anyhow::anyhow!("{name}: unreadable shape"))?;
-    if found != shape {
+    if let Some(shape) = expected
+        && found != shape
+    {
         bail!("{name}: shape {found:?}, expected {shape:?}");
     }
     match dict_value(&dict, "fortran_order") {
@@ -196,13 +230,13 @@ pub fn read_header(file: &mut File, path: &Path, shape: &[u64]) -> anyhow::Resul
         _ => bail!("{name}: the header has no fortran_order"),
     }
     let data_offset = fixed + header_len;
-    let bytes = shape
+    let bytes = found
         .iter()
         .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d));
-    if bytes.is_none_or(|b| data_offset + b > size) {
+    if bytes.is_none_or(|b| data_offset.checked_add(b).is_none_or(|end| end > size)) {
         bail!(
             "{name}: holds fewer than the {} values its header declares",
-            shape.iter().product::<u64>()
+            found.iter().fold(1u64, |acc, &d| acc.saturating_mul(d))
         );
     }
     Ok(Header {
@@ -348,6 +382,11 @@ mod tests {
         assert_eq!(dict_value(d, "fortran_order"), Some("True"));
         assert_eq!(dict_value(d, "shape"), Some("(3, 4)"));
         assert_eq!(dict_value(d, "missing"), None);
+        assert_eq!(key_count(d, "shape"), 1);
+        assert_eq!(key_count(d, "missing"), 0);
+        let twice = "{'descr': '<f8', 'shape': (2,), \"shape\" : (3,), 'fortran_order': False}";
+        assert_eq!(key_count(twice, "shape"), 2);
+        assert_eq!(key_count(twice, "descr"), 1);
     }
 
     #[test]

@@ -22,9 +22,14 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// A run failure from any gearbox-host error, with its whole chain on one line.
+    /// A run failure from any gearbox-host error, with its whole chain on one line;
+    /// a usage error (an option the backend does not read, a bad input) is a value failure.
     pub fn run(e: anyhow::Error) -> Failure {
-        Failure::Run(format!("{e:#}"))
+        if gearbox_host::is_usage(&e) {
+            Failure::value(e)
+        } else {
+            Failure::Run(format!("{e:#}"))
+        }
     }
 
     /// A value failure from any gearbox-host error.

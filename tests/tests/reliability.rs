@@ -214,20 +214,20 @@ fn npy_files_that_lie_are_refused() {
         "--input",
         dir.to_str().unwrap(),
     ];
-    fails(&run(&args), 1, "is a directory, not a .npy file");
+    fails(&run(&args), 2, "is a directory, not a .npy file");
     std::fs::remove_dir(dir.join("vlat.npy")).unwrap();
     // Version 2 header whose length field says 4 GiB - 1.
     let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
     v2.extend_from_slice(&u32::MAX.to_le_bytes());
     v2.extend_from_slice(b"{'descr': '<f8'}");
     std::fs::write(dir.join("vlat.npy"), &v2).unwrap();
-    fails(&run(&args), 1, "header length 4294967295 is over");
+    fails(&run(&args), 2, "header length 4294967295 is over");
     let mut empty = b"\x93NUMPY\x01\x00".to_vec();
     let dict = b"{'fortran_order': False, 'shape': (2, 2, 2), }\n";
     empty.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     empty.extend_from_slice(dict);
     std::fs::write(dir.join("vlat.npy"), &empty).unwrap();
-    fails(&run(&args), 1, "the header names no dtype ('descr')");
+    fails(&run(&args), 2, "the header names no dtype ('descr')");
 }
 
 // ---- memory and threads ----
@@ -273,7 +273,7 @@ fn one_thread_rule_everywhere() {
         "--adapter",
         "x",
     ]);
-    fails(&o, 1, "backend rayon does not take --adapter");
+    fails(&o, 2, "backend rayon does not take --adapter");
     let o = run(&[
         "run",
         "basel",
