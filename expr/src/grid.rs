@@ -372,8 +372,8 @@ impl GridFormula {
                 Some(name) => format!("in_{name}[p.local]"),
                 None => {
                     let d = self.axes[l - self.inputs.len()].1;
-                    // The driver's idx is (outer, middle, inner) for three dimensions.
-                    let c = component[d + MAX_DIMS - self.dims.len()];
+                    // The driver's idx holds dimension d in component d (x outermost).
+                    let c = component[d];
                     format!("axis_{}[p.idx.{c}]", axis_names[d])
                 }
             },

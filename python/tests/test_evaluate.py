@@ -109,3 +109,18 @@ def test_errors_name_the_operands_and_shapes():
         gearbox.evaluate({"vx": "vlat", "vz": "1 + sn(vlat)"}, vlat=np.ones(3))
     with pytest.raises(TypeError, match="not in any formula: b"):
         gearbox.evaluate("a", a=np.ones(3), b=np.ones(3))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_axes_along_every_dimension_of_two_and_three(backend):
+    need_backend(backend)
+    rng = np.random.default_rng(3)
+    for shape in [(9, 13), (5, 6, 7)]:
+        full = rng.random(shape)
+        for d in range(len(shape)):
+            axis_shape = [1] * len(shape)
+            axis_shape[d] = shape[d]
+            axis = rng.random(shape[d]).reshape(axis_shape)
+            got = gearbox.evaluate("sind(360*x)*f + x", x=axis, f=full, backend=backend)
+            want = np.sin(2 * np.pi * axis) * full + axis
+            assert np.max(np.abs(got - want)) <= 4 * np.finfo(float).eps, (shape, d)

@@ -7,21 +7,32 @@
 //! vy = vr sin θ + vt cos θ
 //! ```
 //!
-//! A grid is four things kept in step: the layout (dimensions, axes, fields), the
-//! generated inputs (`axes`, `fill_inputs`; used when no `--input` is given), the CPU
-//! kernel (`map`) and the GPU kernel (`src/shader.wgsl`). `docs/PLUGINS.md` in the
-//! gearbox repository explains every part.
+//! A grid is its layout (dimensions, axes, fields), its generated inputs (`axes`,
+//! `fill_inputs`; used when no `--input` is given) and its map. The map is
+//! written once, as formulas ([`MAP`], the language of docs/EXPRESSIONS.md):
+//! gearbox-expr makes the CPU kernel (what depends on one axis only, here
+//! sin θ and cos θ, computed once per axis value; the rest in vectorising loops)
+//! and the GPU kernel (WGSL) from them. `docs/PLUGINS.md` in the gearbox
+//! repository explains every part, and the hand-written way for maps no formula
+//! can say.
 
 use std::f64::consts::TAU;
 use std::ops::Range;
 
-use gearbox_core::math::sin_cos;
 use gearbox_core::{Grid, GridLayout, ParamKind, ParamSpec, Params, Slab, Workload};
+use gearbox_expr::GridFormula;
+
+/// The map: one formula per output, over the inputs vr, vt and the axis angle.
+pub const MAP: &str = "vx = vr*cos(angle) - vt*sin(angle); vy = vr*sin(angle) + vt*cos(angle)";
+
+/// The axes: the name of each dimension's coordinate, outermost first.
+const AXES: [&str; 2] = ["radius", "angle"];
 
 /// The conversion on an `nr × nangle` polar grid.
 pub struct MyGrid {
     nr: u64,
     nangle: u64,
+    map: GridFormula,
 }
 
 impl Workload for MyGrid {
@@ -44,11 +55,17 @@ impl Workload for MyGrid {
             "--nr and --nangle must be at most {}",
             u32::MAX
         );
-        Ok(MyGrid { nr, nangle })
+        let axes: Vec<(String, usize)> = AXES
+            .iter()
+            .enumerate()
+            .map(|(d, a)| (a.to_string(), d))
+            .collect();
+        let map = GridFormula::new(MAP, &[nr, nangle], &axes, &[])?;
+        Ok(MyGrid { nr, nangle, map })
     }
 
     fn wgsl(&self) -> Option<String> {
-        Some(include_str!("shader.wgsl").into())
+        Some(self.map.wgsl(&AXES.map(String::from)))
     }
 }
 
@@ -56,10 +73,11 @@ impl Grid for MyGrid {
     fn layout(&self) -> GridLayout {
         let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect();
         GridLayout {
-            dims: vec![self.nr, self.nangle],
-            axes: names(&["radius", "angle"]),
-            inputs: names(&["vr", "vt"]),
-            outputs: names(&["vx", "vy"]),
+            dims: self.map.dims().to_vec(),
+            axes: names(&AXES),
+            // In the order the formulas first read them, and the outputs' order.
+            inputs: self.map.inputs().to_vec(),
+            outputs: self.map.outputs().to_vec(),
             // What each output's rounding error is relative to, when backends are
             // compared: vx and vy can cancel to near 0, but each is accurate to a few
             // ulps of the vector's length |(vx, vy)|. (Leave it empty where every
@@ -96,22 +114,7 @@ impl Grid for MyGrid {
     }
 
     fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]) {
-        let ([vr, vt], [vx, vy]) = (slab.inputs, outputs) else {
-            unreachable!("the layout has two inputs and two outputs");
-        };
-        // sin and cos once per angle per slab, not once per point; the inner loop
-        // then runs over equal-length slices and vectorises.
-        let (sin, cos): (Vec<f64>, Vec<f64>) = slab.axes[1].iter().map(|&a| sin_cos(a)).unzip();
-        let n = sin.len();
-        for row in 0..slab.rows.clone().count() {
-            let at = row * n..(row + 1) * n;
-            let (vr, vt) = (&vr[at.clone()], &vt[at.clone()]);
-            let (vx, vy) = (&mut vx[at.clone()], &mut vy[at]);
-            for j in 0..n {
-                vx[j] = vr[j] * cos[j] - vt[j] * sin[j];
-                vy[j] = vr[j] * sin[j] + vt[j] * cos[j];
-            }
-        }
+        self.map.map(slab, outputs);
     }
 }
 
