@@ -312,7 +312,12 @@ extern "C" fn deliver(
             writer.submit(offset, &outputs)?;
         }
         // Claim the slab under the lock; copy after it, so slabs copy in parallel.
-        if !d.sums.lock().unwrap_or_else(|p| p.into_inner()).add(slab, sums) {
+        if !d
+            .sums
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(slab, sums)
+        {
             bail!("backend delivered slab {slab} twice");
         }
         for (kept, values) in d.kept.iter().zip(&outputs) {
