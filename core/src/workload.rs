@@ -94,7 +94,8 @@ pub struct GridLayout {
     /// Sizes, outermost first (C order); slabs cut the first one.
     pub dims: Vec<u64>,
     /// Name of the coordinate axis along each dimension (also the `.npy` file it is read
-    /// from); empty for a grid without coordinates (e.g. a plain 1-d array).
+    /// from, unless the name starts with `_`: [`GridLayout::is_unread_axis`]); empty for
+    /// a grid without coordinates (e.g. a plain 1-d array).
     pub axes: Vec<String>,
     /// Input fields, each a full array of shape `dims`.
     pub inputs: Vec<String>,
@@ -193,6 +194,13 @@ impl GridLayout {
                 .collect(),
             None => vec![i],
         }
+    }
+
+    /// True for an axis name starting with `_`: a dimension whose coordinate the
+    /// workload does not read, so no `<name>.npy` is read for it (its values are
+    /// 0, 1, 2, …).
+    pub fn is_unread_axis(name: &str) -> bool {
+        name.starts_with('_')
     }
 
     /// True when some dimension is zero.

@@ -366,13 +366,17 @@ fn ensure_memory(what: &str, bytes: u128) -> anyhow::Result<()> {
     crate::memory::ensure(&format!("the {what} of this grid"), bytes)
 }
 
-/// The axes in `dir`, `<axis>.npy` each.
-fn read_axes(dir: &Path, layout: &GridLayout) -> anyhow::Result<Vec<Vec<f64>>> {
+/// Reads the axes of `layout` from `dir/<axis>.npy` (an unread axis, named with a
+/// leading `_`, is 0, 1, 2, … instead: [`GridLayout::is_unread_axis`]).
+pub fn read_axes(dir: &Path, layout: &GridLayout) -> anyhow::Result<Vec<Vec<f64>>> {
     layout
         .axes
         .iter()
         .zip(&layout.dims)
-        .map(|(name, &d)| npy::read(&dir.join(format!("{name}.npy")), &[d]))
+        .map(|(name, &d)| match GridLayout::is_unread_axis(name) {
+            true => Ok((0..d).map(|i| i as f64).collect()),
+            false => npy::read(&dir.join(format!("{name}.npy")), &[d]),
+        })
         .collect()
 }
 

@@ -242,3 +242,71 @@ fn a_term_that_is_one_value_is_that_value_on_every_backend() {
         check(term, "", 1, 1, value, Bound::ulps(0.0, 0.0));
     }
 }
+
+/// `values` as a little-endian float64 `.npy` file of `shape`.
+fn write_npy(path: &std::path::Path, shape: &[u64], values: &[f64]) {
+    let mut bytes = gearbox_host::npy::header(shape);
+    bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn evaluate_over_npy_files_takes_the_shape_from_them_and_hoists_the_axes() {
+    let dir = kit::ScratchDir::new("evaluate-files");
+    let (nlat, nr, nlon) = (7u64, 3u64, 11u64);
+    let lat: Vec<f64> = (0..nlat).map(|i| -90.0 + 30.0 * i as f64).collect();
+    let lon: Vec<f64> = (0..nlon).map(|k| 36.0 * k as f64).collect();
+    let n = (nlat * nr * nlon) as usize;
+    let vlat: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+    let vrad: Vec<f64> = (0..n).map(|i| 1.0 + i as f64 * 1e-3).collect();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    write_npy(&input.join("lat.npy"), &[nlat], &lat);
+    write_npy(&input.join("lon.npy"), &[nlon], &lon);
+    write_npy(&input.join("vlat.npy"), &[nlat, nr, nlon], &vlat);
+    write_npy(&input.join("vrad.npy"), &[nlat, nr, nlon], &vrad);
+    for backend in kit::backends() {
+        let output = dir.path().join(format!("out-{}", backend.name));
+        let o = std::process::Command::new(kit::target_dir().join("gearbox"))
+            .args([
+                "run",
+                "evaluate",
+                "--backend",
+                &backend.name,
+                "--json",
+                "--axes",
+                "lat:0, lon:2",
+            ])
+            .args([
+                "--expr",
+                "vz = cos(radians(lat))*vlat + sin(radians(lat))*vrad; w = cosd(lon)*vlat",
+            ])
+            .arg("--input")
+            .arg(&input)
+            .arg("--output")
+            .arg(&output)
+            .env_remove("GEARBOX_PLUGIN_PATH")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let vz = gearbox_host::npy::read(&output.join("vz.npy"), &[nlat, nr, nlon]).unwrap();
+        let w = gearbox_host::npy::read(&output.join("w.npy"), &[nlat, nr, nlon]).unwrap();
+        for i in 0..n {
+            let (la, lo) = (i / (nr * nlon) as usize, i % nlon as usize);
+            let phi = m::radians(lat[la]);
+            let want = m::cos(phi) * vlat[i] + m::sin(phi) * vrad[i];
+            assert_eq!(
+                vz[i].to_bits(),
+                want.to_bits(),
+                "vz[{i}] on {}",
+                backend.name
+            );
+            assert_eq!(
+                w[i].to_bits(),
+                (m::cosd(lon[lo]) * vlat[i]).to_bits(),
+                "w[{i}] on {}",
+                backend.name
+            );
+        }
+    }
+}

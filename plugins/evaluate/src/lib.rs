@@ -88,8 +88,18 @@ impl Workload for Evaluate {
     }
 
     fn from_params(params: &Params) -> anyhow::Result<Self> {
-        let dims = parse_shape(params.text("shape")?)?;
+        let mut dims = parse_shape(params.text("shape")?)?;
         let axes = parse_axes(params.text("axes")?)?;
+        // A shape with fewer dimensions than the axes name is padded with ones (so
+        // that `--input` can take the real shape from the files afterwards).
+        if let Some(deepest) = axes
+            .iter()
+            .map(|(_, d)| d + 1)
+            .max()
+            .filter(|&n| n <= gearbox_expr::MAX_DIMS)
+        {
+            dims.resize(dims.len().max(deepest), 1);
+        }
         let constants = parse_constants(params.text("with")?)
             .map_err(|why| anyhow::anyhow!("--with: {why}"))?;
         let formula = GridFormula::new(params.text("expr")?, &dims, &axes, &constants)
