@@ -57,6 +57,14 @@ pub fn needs_libraries(args: &[String]) -> bool {
     }
 }
 
+/// True when the command line asks to run a workload (`run NAME`, `compare NAME`, …),
+/// which cannot work when no workload library was found.
+pub fn names_a_workload(args: &[String]) -> bool {
+    args.iter()
+        .skip(1)
+        .any(|a| matches!(a.as_str(), "run" | "compare" | "bench" | "scale"))
+}
+
 /// The whole command line for the libraries in `registry`.
 pub fn command(registry: &Registry) -> Command {
     let backends = registry.backend_names();

@@ -36,7 +36,7 @@ fn run_command() -> ExitCode {
         Ok(registry) => registry,
         Err(e) => return failure::report(&failure::usage(format!("{e:#}"))),
     };
-    if registry.workloads.is_empty() && names_a_workload(&argv) {
+    if registry.workloads.is_empty() && args::names_a_workload(&argv) {
         return failure::report(&failure::usage(registry.nothing_found()));
     }
     let matches = match args::command(&registry).try_get_matches_from(&argv) {
@@ -58,14 +58,6 @@ fn run_command() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failure::report(&e),
     }
-}
-
-/// True when the command line asks to run a workload (`run NAME`, `compare NAME`, …),
-/// which cannot work when no workload library was found.
-fn names_a_workload(argv: &[String]) -> bool {
-    argv.iter()
-        .skip(1)
-        .any(|a| matches!(a.as_str(), "run" | "compare" | "bench" | "scale"))
 }
 
 /// `gearbox … | head` should end quietly, as other Unix tools do, instead of

@@ -33,6 +33,14 @@ fn main() -> ExitCode {
     }
     let argv: Vec<String> = std::env::args().collect();
     match wire::agree(Registry::discover(&args::plugin_dirs(&argv))) {
+        Ok(registry) if registry.workloads.is_empty() && args::names_a_workload(&argv) => {
+            failure::report(&failure::usage(format!(
+                "{}; gearbox-mpi finds them beside itself, so build it into the workspace's \
+                 target directory: cargo build --release --workspace && cargo build --release \
+                 --manifest-path mpi/Cargo.toml --target-dir target",
+                registry.nothing_found()
+            )))
+        }
         Ok(registry) => run_command(&registry, &argv),
         Err(e) => failure::report(&failure::usage(format!("{e:#}"))),
     }

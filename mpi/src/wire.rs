@@ -53,15 +53,26 @@ pub fn rank() -> i32 {
 static FAULT_FD: OnceLock<RawFd> = OnceLock::new();
 
 /// Silences stdout and stderr of ranks other than 0 (rank 0 prints for the job).
-/// Rank 0's stderr is a pipe to mpirun; when the job was started from a terminal,
-/// rank 0 writes its stderr (the progress bar, messages) to that terminal instead,
-/// so the bar shows. (Its stdout is no guide: OpenMPI makes it a pty even when
-/// mpirun's output goes to a file.)
+/// Rank 0's stderr is a pipe to mpirun; when mpirun's own stderr is a terminal
+/// (the job was started from one, stderr not redirected), rank 0 writes its
+/// stderr (the progress bar, messages) to that terminal instead, so the bar
+/// shows. mpirun's stderr, not /dev/tty, decides: a `2>` redirect of mpirun is
+/// kept. (Its stdout is no guide: OpenMPI makes it a pty even when mpirun's
+/// output goes to a file.)
 pub fn route_output() {
     if rank() == 0 {
         use std::io::IsTerminal;
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() };
+        let theirs = format!("/proc/{parent}/fd/2");
         if !std::io::stderr().is_terminal()
-            && let Ok(tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty")
+            && std::fs::metadata(&theirs).is_ok_and(|m| m.file_type().is_char_device())
+            && let Ok(tty) = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOCTTY)
+                .open(&theirs)
+            && tty.is_terminal()
         {
             // SAFETY: points this process's fd 2 at the terminal just opened.
             unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&tty), 2) };

@@ -145,5 +145,22 @@ got=$(value "$(timeout 120 "${mpirun[@]}" -np 1 "$bin/gearbox-mpi" run basel --n
 [ "$got" = "$want" ] && echo "ok   the same job with different --threads and spellings of --n: $got" ||
     fail "the same job with different --threads and spellings of --n: $got, one process: $want"
 
+# Rank 0 keeps mpirun's `2>` redirect, even when the job runs in a terminal
+# (script(1) gives it one): the error goes to the file, not the terminal.
+if command -v script >/dev/null; then
+    rm -f "$scratch/err.txt"
+    timeout 120 script -qec "${mpirun[*]} -np 1 $bin/gearbox-mpi run basel --n 10 --adapter x 2>$scratch/err.txt" /dev/null >/dev/null || true
+    grep -q "does not take --adapter" "$scratch/err.txt" 2>/dev/null &&
+        echo "ok   rank 0 keeps mpirun's stderr redirect in a terminal" ||
+        fail "rank 0's error did not reach mpirun's 2> file: $(cat "$scratch/err.txt" 2>/dev/null)"
+fi
+# Built on its own (no libraries beside it): a message saying where it looked.
+mkdir "$scratch/alone"
+cp "$bin/gearbox-mpi" "$scratch/alone/"
+err=$(cd "$scratch" && timeout 120 "${mpirun[@]}" -np 1 "$scratch/alone/gearbox-mpi" run basel --n 10 2>&1 >/dev/null) && code=0 || code=$?
+[ "$code" = 2 ] && [[ "$err" == *"no gearbox workload libraries"*"$scratch/alone"*"--target-dir target"* ]] &&
+    echo "ok   gearbox-mpi without libraries says where it looked" ||
+    fail "gearbox-mpi without libraries: exit $code: $err"
+
 [ "$failures" = 0 ] || { echo "$failures MPI test(s) failed"; exit 1; }
 echo "all MPI tests passed"
