@@ -33,6 +33,8 @@ struct Mapped {
     /// Byte offset of the first value.
     data: usize,
     dtype: Dtype,
+    /// So that a fault in the mapping (the file truncated meanwhile) names the file.
+    watched: Option<crate::crash::WatchedInput>,
 }
 
 // SAFETY: the mapping is read-only and lives as long as the `Mapped`.
@@ -65,6 +67,7 @@ impl Mapped {
             len,
             data: header.data_offset as usize,
             dtype: header.dtype,
+            watched: Some(crate::crash::watch_input(base as *const u8, len, path)),
         })
     }
 
@@ -118,6 +121,8 @@ impl Mapped {
 
 impl Drop for Mapped {
     fn drop(&mut self) {
+        // Forgotten first: the addresses may be reused once unmapped.
+        drop(self.watched.take());
         // SAFETY: our own mapping, unmapped once.
         unsafe { libc::munmap(self.base as *mut c_void, self.len) };
     }

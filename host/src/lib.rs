@@ -29,13 +29,13 @@
 //! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
 //! - [`grid`]: grid runs — inputs from files, memory or the workload, outputs to files or memory;
 //! - [`inputs`]: input fields lent slab by slab, `.npy` files mapped and read ahead;
-//! - [`outputs`]: output files committed as one set, nothing left behind by a failed run;
+//! - [`outputs`]: output files committed as one set, nothing left behind by a failed run, stale temporaries removed;
 //! - [`writer`]: output slabs written on a thread of their own;
 //! - [`job`]: one run of any kind, timed, as typed values;
 //! - [`json`]: runs, workloads and backends as JSON (schema 1, docs/JSON.md);
 //! - [`npy`]: NumPy `.npy` files;
-//! - [`memory`]: sizes from input checked against the memory available before allocating;
-//! - [`crash`]: naming the library a fatal signal came from;
+//! - [`memory`]: sizes from input checked against the memory available (machine and cgroups) before allocating;
+//! - [`crash`]: naming the library (or mapped input file) a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests;
 //! - [`usage`]: usage errors (a bad request) told apart from failed runs.
 

@@ -19,7 +19,9 @@ use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
 use gearbox_core::dd::Dd;
 use gearbox_core::plan::SlabPlan;
 use gearbox_host::grid::{FieldChecksum, SLAB_ELEMENTS, Sample, checksum, sample_points};
-use gearbox_host::{GridOutcome, GridRequest, Instance, Interrupted, Monitor, OpenBackend, npy};
+use gearbox_host::{
+    GridOutcome, GridRequest, Instance, Interrupted, Monitor, OpenBackend, npy, outputs,
+};
 use mpi::traits::*;
 
 use crate::wire::{self, FAILED, FILES, FINAL, SLABS};
@@ -158,17 +160,11 @@ type Fields = Vec<Vec<f64>>;
 
 /// Reads every axis and input field of `layout` from `dir` (whole, on every rank).
 fn load_inputs(dir: &Path, layout: &GridLayout) -> anyhow::Result<(Fields, Fields)> {
-    let read = |name: &String, shape: &[u64]| npy::read(&dir.join(format!("{name}.npy")), shape);
-    let axes = layout
-        .axes
-        .iter()
-        .zip(&layout.dims)
-        .map(|(n, &d)| read(n, &[d]))
-        .collect::<anyhow::Result<_>>()?;
+    let axes = gearbox_host::grid::read_axes(dir, layout)?;
     let inputs = layout
         .inputs
         .iter()
-        .map(|n| read(n, &layout.dims))
+        .map(|n| npy::read(&dir.join(format!("{n}.npy")), &layout.dims))
         .collect::<anyhow::Result<_>>()?;
     Ok((axes, inputs))
 }
@@ -281,38 +277,53 @@ fn decode_summary(
 /// The output files of one run: temporary names rank 0 made (header and size),
 /// open for writing on every rank; removed unless committed.
 struct Outputs {
+    dir: PathBuf,
     files: Vec<File>,
     temps: Vec<(PathBuf, PathBuf)>,
     committed: std::cell::Cell<bool>,
 }
 
 impl Outputs {
-    /// Rank 0 creates the files, then tells the others their names (its process id).
+    /// Rank 0 names and creates the files, then tells the others the names:
+    /// gearbox-host's temporary names (`outputs::temp_path`) after rank 0's
+    /// process, so a later run on rank 0's machine removes them if the job is
+    /// killed before it commits.
     fn open(dir: &Path, layout: &GridLayout) -> anyhow::Result<Outputs> {
         let world = wire::world();
-        let tag = if world.rank() == 0 {
-            let pid = u64::from(std::process::id());
-            for r in 1..world.size() {
-                world.process_at_rank(r).send_with_tag(&[pid][..], FILES);
-            }
-            pid
-        } else {
-            world
-                .process_at_rank(0)
-                .receive_vec_with_tag::<u64>(FILES)
-                .0[0]
-        };
-        let temps: Vec<(PathBuf, PathBuf)> = layout
+        let targets: Vec<PathBuf> = layout
             .outputs
             .iter()
-            .map(|name| {
-                (
-                    dir.join(format!(".{name}.npy.mpi-{tag}.tmp")),
-                    dir.join(format!("{name}.npy")),
-                )
-            })
+            .map(|name| dir.join(format!("{name}.npy")))
+            .collect();
+        // File names hold no '/': it separates them in the message.
+        let names = if world.rank() == 0 {
+            let names = targets
+                .iter()
+                .map(|t| outputs::temp_path(t, std::process::id()))
+                .map(|t| {
+                    t.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let words = wire::encode_text(&names);
+            for r in 1..world.size() {
+                world.process_at_rank(r).send_with_tag(&words[..], FILES);
+            }
+            names
+        } else {
+            let (words, _) = world.process_at_rank(0).receive_vec_with_tag::<u64>(FILES);
+            wire::decode_text(&words)
+        };
+        let temps: Vec<(PathBuf, PathBuf)> = names
+            .split('/')
+            .map(|name| dir.join(name))
+            .zip(targets)
             .collect();
         let mut outputs = Outputs {
+            dir: dir.to_path_buf(),
             files: Vec::new(),
             temps,
             committed: std::cell::Cell::new(world.rank() != 0),
@@ -371,12 +382,10 @@ impl Outputs {
         Ok(())
     }
 
-    /// Rank 0, once every rank has flushed: renames the files into place.
+    /// Rank 0, once every rank has flushed: renames the files into place (under
+    /// the directory's lock, removing stale temporaries, as `gearbox` does).
     fn commit(&self) -> anyhow::Result<()> {
-        for (temp, target) in &self.temps {
-            std::fs::rename(temp, target)
-                .with_context(|| format!("{}: cannot rename into place", target.display()))?;
-        }
+        outputs::rename_into_place(&self.dir, &self.temps)?;
         self.committed.set(true);
         wire::forget_on_abort();
         Ok(())

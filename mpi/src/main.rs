@@ -27,6 +27,12 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     wire::route_output();
+    // After MPI_Init, so that MPI's own crash report follows the line naming the
+    // library or input; on the rank's real stderr (others than 0 silence fd 2).
+    gearbox_host::crash::install_as(
+        &format!("gearbox-mpi: rank {}", wire::rank()),
+        wire::fault_fd(),
+    );
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         // SAFETY: before any other thread of ours exists (Mesa's device-select noise).
         unsafe { std::env::set_var("NODEVICE_SELECT", "1") };

@@ -92,6 +92,11 @@ pub fn route_output() {
     }
 }
 
+/// The descriptor of this rank's real stderr (see [`route_output`]).
+pub fn fault_fd() -> RawFd {
+    FAULT_FD.get().copied().unwrap_or(2)
+}
+
 /// Prints `gearbox-mpi: rank R: error: …` on the real stderr.
 pub fn fault_line(rank: i32, message: &str) {
     let line = format!(

@@ -88,6 +88,59 @@ for np in 2 3; do
     [ "$extra" = 0 ] || fail "velocity, $np ranks: $extra temporary files left"
 done
 
+# SIGKILL of rank 0 during --output leaves its temporaries (nothing can remove
+# them then); the next run's commit into that directory removes them, as their
+# owner (rank 0's process id, in their names) is gone. The grid grows until a run
+# is still going when its files appear (a measurement, not a duration).
+killed="$scratch/killed"
+rows=25
+left=0
+while [ "$left" = 0 ] && [ "$rows" -le 6400 ]; do
+    rm -rf "$killed"
+    timeout 300 "${mpirun[@]}" -np 2 "$bin/gearbox-mpi" run velocity --grid "${rows}x200x200" \
+        --threads 1 --output "$killed" --quiet >/dev/null 2>&1 &
+    job=$!
+    temp=""
+    while kill -0 "$job" 2>/dev/null && [ -z "$temp" ]; do
+        temp=$(find "$killed" -name '.*.gearbox-*.tmp' 2>/dev/null | head -n 1 || true)
+        [ -n "$temp" ] || sleep 0.01
+    done
+    if [ -n "$temp" ]; then
+        owner=${temp##*.gearbox-}
+        kill -KILL "${owner%%@*}" 2>/dev/null || true
+    fi
+    wait "$job" || true
+    left=$(find "$killed" -name '.*.tmp' 2>/dev/null | wc -l || true)
+    rows=$((rows * 4))
+done
+if [ "$left" = 0 ]; then
+    fail "SIGKILL of rank 0: no run was still going when its files appeared"
+else
+    timeout 120 "${mpirun[@]}" -np 2 "$bin/gearbox-mpi" run velocity --grid 30x200x200 \
+        --output "$killed" --quiet >/dev/null
+    after=$(find "$killed" -name '.*.tmp' | wc -l)
+    if [ "$after" = 0 ] && [ -f "$killed/vx.npy" ]; then
+        echo "ok   SIGKILL of rank 0 left $left temporaries; the next run removed them"
+    else
+        fail "SIGKILL of rank 0: $after of $left temporaries still there after the next run"
+    fi
+fi
+
+# A library truncated on disk while loaded crashes with SIGBUS: the rank names it.
+mkdir "$scratch/truncated"
+cp "$bin/libfixture_hostile.so" "$scratch/truncated/libgearbox_plugin_hostile.so"
+set +e
+err=$(GEARBOX_HOSTILE=truncate-self timeout 60 "${mpirun[@]}" -np 1 "$bin/gearbox-mpi" \
+    --plugin-dir "$scratch/truncated" run hostile 2>&1 >/dev/null)
+code=$?
+set -e
+if [ "$code" != 0 ] && [ "$code" != 124 ] &&
+    grep -q "gearbox-mpi: rank 0: crashed (SIGBUS) in describe of .*libgearbox_plugin_hostile.so" <<<"$err"; then
+    echo "ok   a truncated library: exit $code: $(grep -m1 crashed <<<"$err")"
+else
+    fail "a truncated library: exit $code, stderr: $err"
+fi
+
 # Faults: one rank fails (at set-up or while summing); the job ends with an error
 # exit and one line naming rank 1, within the timeout, and commits no output.
 cp "$bin/libfixture_rank_fault.so" "$scratch/libgearbox_plugin_rank_fault.so"

@@ -13,6 +13,9 @@ use pyo3::prelude::*;
 /// The native module.
 #[pymodule]
 fn _gearbox(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // A library (or input file) that crashes the interpreter is named on stderr
+    // first, as the CLI does; Python's faulthandler, if enabled, reports after it.
+    gearbox_host::crash::install();
     session::count_forks()?;
     m.add_class::<session::Session>()?;
     m.add("GearboxError", m.py().get_type::<error::GearboxError>())?;

@@ -391,17 +391,38 @@ fn a_run_failing_on_its_second_output_changes_nothing() {
 
 #[test]
 fn stale_temporaries_of_dead_processes_are_removed() {
+    use gearbox_host::outputs::temp_path;
     let dir = ScratchDir::new("out-stale");
     let mut gone = Command::new("true").spawn().unwrap();
     gone.wait().unwrap();
-    let stale = format!(".vx.npy.gearbox-{}.tmp", gone.id());
-    let live = format!(".vx.npy.gearbox-{}.tmp", std::process::id());
-    std::fs::write(dir.path().join(&stale), b"old").unwrap();
-    std::fs::write(dir.path().join(&live), b"in use").unwrap();
+    // No process has an id past the kernel's limit (at most 2²²).
+    let never = i32::MAX as u32 - 1;
+    let vx = dir.path().join("vx.npy");
+    let name = |p: std::path::PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+    let stale = [
+        // What a CLI or Python run killed without O_TMPFILE, or any gearbox-mpi
+        // run killed before its commit (rank 0's id), leaves.
+        name(temp_path(&vx, gone.id())),
+        name(temp_path(&dir.path().join("vlat.npy"), never)),
+        // Names of older versions: the CLI's, and gearbox-mpi's.
+        format!(".vx.npy.gearbox-{never}.tmp"),
+        format!(".vx.npy.mpi-{never}.tmp"),
+    ];
+    let kept = [
+        name(temp_path(&vx, std::process::id())),
+        // Another machine's (a shared directory): its owner cannot be checked here.
+        format!(".vx.npy.gearbox-{never}@elsewhere.tmp"),
+        // Not gearbox's.
+        format!(".vx.npy.other-{never}.tmp"),
+    ];
+    for file in stale.iter().chain(&kept) {
+        std::fs::write(dir.path().join(file), b"old").unwrap();
+    }
     write_old_set(dir.path());
-    assert!(!dir.path().join(&stale).exists(), "stale temporary kept");
-    assert!(
-        dir.path().join(&live).exists(),
-        "a live process's file removed"
-    );
+    for file in &stale {
+        assert!(!dir.path().join(file).exists(), "stale {file} kept");
+    }
+    for file in &kept {
+        assert!(dir.path().join(file).exists(), "{file} removed");
+    }
 }
