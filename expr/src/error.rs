@@ -47,20 +47,23 @@ impl fmt::Display for ExprError {
 impl std::error::Error for ExprError {}
 
 /// `did you mean …?` for the name in `known` closest to `name` (at most two
-/// edits away), else `known …` listing them all under `what`.
+/// edits away; on a tie, the one listed first), else `known …` listing them all
+/// under `what`.
 pub(crate) fn suggest<'a>(
     name: &str,
     known: impl IntoIterator<Item = &'a str>,
     what: &str,
 ) -> String {
     let mut known: Vec<&str> = known.into_iter().collect();
-    known.sort_unstable();
-    known.dedup();
     let closest = known
         .iter()
-        .map(|k| (edit_distance(name, k), *k))
-        .filter(|&(d, _)| d <= 2)
-        .min();
+        .enumerate()
+        .map(|(i, k)| (edit_distance(name, k), i, *k))
+        .filter(|&(d, _, _)| d <= 2)
+        .min()
+        .map(|(d, _, k)| (d, k));
+    known.sort_unstable();
+    known.dedup();
     match closest {
         Some((_, k)) => format!("did you mean {k}?"),
         None if known.is_empty() => format!("there are no {what}"),
