@@ -1,5 +1,5 @@
 // f64 sine and cosine for the GPU, the algorithm of gearbox_core::math (Rust):
-// the f64 sin/cos built-ins are silently wrong on lavapipe (GPU-NOTES.md), so
+// the f64 sin/cos built-ins are silently wrong on lavapipe (docs/GPU.md), so
 // these use only + - * / floor and select.
 //   1. j = round_f64(x * 2/pi) (ties to even), q = j mod 4;
 //   2. r = x - j*pi/2 as a double-double, with pi/2 split in three doubles and

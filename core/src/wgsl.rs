@@ -11,7 +11,7 @@ pub const DD: &str = include_str!("../../shaders/dd.wgsl");
 /// f64 `sin_f64`, `cos_f64`, `sincos_f64`, `tan_f64`, and `radians_f64`,
 /// `degrees_f64`, `sincosd_f64`, `sind_f64`, `cosd_f64` (the algorithms of
 /// [`crate::math`]): the f64 built-ins are silently wrong on lavapipe, see
-/// GPU-NOTES.md.
+/// docs/GPU.md.
 pub const F64_MATH: &str = include_str!("../../shaders/f64_math.wgsl");
 
 /// f64 `exp_f64`, `exp2_f64`, `expm1_f64`, `log_f64`, `log2_f64`, `log10_f64`,

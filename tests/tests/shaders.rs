@@ -1,5 +1,5 @@
 //! Lexical checks on every WGSL file in `shaders/`: no call to a transcendental
-//! built-in (on f64 they compile and return garbage on lavapipe, GPU-NOTES.md;
+//! built-in (on f64 they compile and return garbage on lavapipe, docs/GPU.md;
 //! the shared `sin_f64`/`cos_f64` library replaces them).
 
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! variant for tables and reference values.
 //!
 //! The algorithm, shared with `shaders/f64_math.wgsl` (which must not use the
-//! GPU's f64 `sin`/`cos` built-ins, see GPU-NOTES.md):
+//! GPU's f64 `sin`/`cos` built-ins, see docs/GPU.md):
 //! 1. `j = round(x · 2/π)` (ties to even), `q = j mod 4`;
 //! 2. `r = x − j·π/2` as a double-double `r_hi + r_lo`, with π/2 split in three
 //!    doubles and the products `j·c₀`, `j·c₁` formed exactly (`two_prod`), so the
