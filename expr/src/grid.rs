@@ -9,7 +9,7 @@ use gearbox_core::Slab;
 
 use crate::cpu::{BLOCK, Evaluator};
 use crate::error::ExprError;
-use crate::program::{Node, Program, Scope};
+use crate::program::{Node, Program, Scope, is_plain_name};
 use crate::wgsl;
 
 /// Most dimensions of a grid formula (the GPU's grid driver indexes three).
@@ -58,12 +58,7 @@ pub fn parse_statements(text: &str) -> Result<Vec<(String, String)>, ExprError> 
         match assign {
             Some(i) => {
                 let name: String = chars[..i].iter().collect::<String>().trim().to_string();
-                let plain = name
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !plain {
+                if !is_plain_name(&name) {
                     return Err(ExprError::new(
                         format!("'{name}' is not a plain output name"),
                         at,

@@ -27,12 +27,7 @@ impl Scope {
     pub fn new(lanes: &[&str], uniforms: &[&str]) -> Result<Scope, String> {
         let all: Vec<&str> = lanes.iter().chain(uniforms).copied().collect();
         for (i, name) in all.iter().enumerate() {
-            let plain = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !plain {
+            if !is_plain_name(name) {
                 return Err(format!(
                     "{name:?} is not a plain name (letters, digits and _)"
                 ));
@@ -54,6 +49,28 @@ impl Scope {
             uniforms: uniforms.iter().map(|s| s.to_string()).collect(),
         })
     }
+}
+
+/// True for a name of ASCII letters, digits and `_`, not starting with a digit.
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether each node (in evaluation order) depends on a lane.
+fn varying(nodes: &[Node]) -> Vec<bool> {
+    let mut varying = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let v = match node {
+            Node::Lane(_) => true,
+            Node::Uniform(_) | Node::Literal(_) => false,
+            Node::Apply(..) => node.args().iter().any(|&a| varying[a]),
+        };
+        varying.push(v);
+    }
+    varying
 }
 
 /// A node of a program: a value per lane.
@@ -107,15 +124,7 @@ impl Program {
             outputs.push(builder.lower(&ast)?);
         }
         let nodes = builder.nodes;
-        let mut varying = Vec::with_capacity(nodes.len());
-        for node in &nodes {
-            let v = match node {
-                Node::Lane(_) => true,
-                Node::Uniform(_) | Node::Literal(_) => false,
-                Node::Apply(..) => node.args().iter().any(|&a| varying[a]),
-            };
-            varying.push(v);
-        }
+        let varying = varying(&nodes);
         Ok(Program {
             nodes,
             outputs,
@@ -174,15 +183,7 @@ impl Program {
             new_index[i] = builder.node(node);
         }
         let nodes = builder.nodes;
-        let mut varying = Vec::with_capacity(nodes.len());
-        for node in &nodes {
-            let v = match node {
-                Node::Lane(_) => true,
-                Node::Uniform(_) | Node::Literal(_) => false,
-                Node::Apply(..) => node.args().iter().any(|&a| varying[a]),
-            };
-            varying.push(v);
-        }
+        let varying = varying(&nodes);
         Ok(Program {
             nodes,
             outputs: roots.iter().map(|&r| new_index[r]).collect(),
