@@ -56,6 +56,9 @@ _sessions: Dict[Tuple[str, ...], Session] = {}
 
 def _session(plugin_dirs: Sequence[PathLike] = ()) -> Session:
     """The session for these directories (and the current GEARBOX_PLUGIN_PATH), made once."""
+    # One path is one directory, not a sequence of one-character ones.
+    if isinstance(plugin_dirs, (str, os.PathLike)):
+        plugin_dirs = [plugin_dirs]
     dirs = [os.fspath(d) for d in plugin_dirs]
     key = (os.environ.get("GEARBOX_PLUGIN_PATH", ""), *dirs)
     if key not in _sessions:

@@ -82,6 +82,9 @@ def test_gearbox_plugin_path_and_plugin_dirs_add_libraries(tmp_path, monkeypatch
     extra = fixture_dir(tmp_path, "fixture_panicky", "gearbox_plugin_panicky")
     assert "panicky" not in {w.name for w in gearbox.workloads()}
     assert "panicky" in {w.name for w in gearbox.workloads(plugin_dirs=[extra])}
+    # One path, as text or a Path, is one directory (not one per character).
+    assert "panicky" in {w.name for w in gearbox.workloads(plugin_dirs=str(extra))}
+    assert "panicky" in {w.name for w in gearbox.workloads(plugin_dirs=extra)}
     monkeypatch.setenv("GEARBOX_PLUGIN_PATH", str(extra))
     names = {w.name for w in gearbox.workloads()}
     assert {"panicky", "basel"} <= names
