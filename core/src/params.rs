@@ -214,9 +214,10 @@ impl Params {
     /// Adds `name = value`, a number the workload's WGSL reads from its params
     /// uniform without declaring it ([`crate::Workload::uniform_values`]).
     pub fn add_uniform_value(&mut self, name: &str, value: f64) -> anyhow::Result<()> {
-        let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        anyhow::ensure!(plain, "uniform value name {name:?} is not a plain name");
+        anyhow::ensure!(
+            crate::workload::is_plain_name(name),
+            "uniform value name {name:?} is not a plain name"
+        );
         anyhow::ensure!(
             !self.values.contains_key(name),
             "uniform value {name:?} has the name of a parameter"

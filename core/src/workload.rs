@@ -219,6 +219,12 @@ impl GridLayout {
     }
 }
 
+/// True for a name made of ASCII letters, digits and `_`, starting with a letter
+/// or `_`: a name a formula or a shader can use (constants, uniform values).
+pub fn is_plain_name(name: &str) -> bool {
+    is_identifier(name) && !name.contains('-')
+}
+
 /// True for a name made of ASCII letters, digits, `_` and `-`, starting with a
 /// letter or `_` (workload, parameter and field names).
 pub fn is_identifier(name: &str) -> bool {

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+pub(crate) use gearbox_core::workload::is_plain_name;
+
 use crate::error::{ExprError, suggest};
 use crate::ops::{OPS, Op};
 use crate::parse::{Ast, parse};
@@ -49,14 +51,6 @@ impl Scope {
             uniforms: uniforms.iter().map(|s| s.to_string()).collect(),
         })
     }
-}
-
-/// True for a name of ASCII letters, digits and `_`, not starting with a digit.
-pub(crate) fn is_plain_name(name: &str) -> bool {
-    name.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether each node (in evaluation order) depends on a lane.
