@@ -5,7 +5,11 @@ peer that loads, converts and saves (bench/velocity_io_numpy.py), in the same
 session, alternating, several rounds, page cache warm and (as root) cold.
 
 usage: bench/io.py [--grid 500x800x300] [--rounds 3] [--dir /tmp/gearbox-io]
-                   [--backends serial,rayon,wgpu] [--no-cold] [--python PY]
+                   [--backends serial,rayon,wgpu] [--evaluate] [--no-cold] [--python PY]
+
+With --evaluate, each backend also runs the same conversion written as formulas
+(`gearbox run evaluate --expr 'vx = …; vy = …; vz = …' --axes latitude:0,longitude:2`,
+VELOCITY_FORMULAS below): the same files in, the same three files out.
 
 Every command runs under /usr/bin/time -v: wall time of the whole process and
 its peak RSS. Plain I/O is `cat` of the three inputs to /dev/null plus `dd` of
@@ -31,6 +35,14 @@ REPO = Path(__file__).resolve().parent.parent
 GEARBOX = REPO / "target" / "release" / "gearbox"
 PEER = REPO / "bench" / "velocity_io_numpy.py"
 FIELDS = ("vlat", "vlon", "vrad")
+# The seed's conversion as `evaluate` formulas: the axes are read from latitude.npy
+# (dimension 0) and longitude.npy (dimension 2), the fields from vlat/vlon/vrad.npy.
+VELOCITY_FORMULAS = "; ".join(
+    f"{out} = " + formula.replace("sφ", "sin(radians(latitude))").replace("cφ", "cos(radians(latitude))")
+    .replace("sλ", "sin(radians(longitude))").replace("cλ", "cos(radians(longitude))")
+    for out, formula in (("vx", "-sλ*vlon - sφ*cλ*vlat + cφ*cλ*vrad"),
+                         ("vy", "cλ*vlon - sφ*sλ*vlat + cφ*sλ*vrad"),
+                         ("vz", "cφ*vlat + sφ*vrad")))
 
 
 def timed(cmd, env=None):
@@ -58,6 +70,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dir", default="/tmp/gearbox-io")
     ap.add_argument("--backends", default="serial,rayon,wgpu")
+    ap.add_argument("--evaluate", action="store_true",
+                    help="also run the conversion as evaluate formulas on each backend")
     ap.add_argument("--no-cold", action="store_true")
     ap.add_argument("--python", default=sys.executable)
     args = ap.parse_args()
@@ -79,6 +93,11 @@ def main():
     for b in args.backends.split(","):
         commands[f"gearbox {b}"] = [GEARBOX, "run", "velocity", "--grid", args.grid, "--backend", b,
                                     "--input", src, "--output", out, "--json", "--quiet"]
+        if args.evaluate:
+            commands[f"gearbox evaluate {b}"] = [
+                GEARBOX, "run", "evaluate", "--expr", VELOCITY_FORMULAS,
+                "--axes", "latitude:0,longitude:2", "--backend", b,
+                "--input", src, "--output", root / "eval", "--json", "--quiet"]
     commands["NumPy load + convert + save"] = [args.python, PEER, "convert", src, root / "np"]
     cold_ok = not args.no_cold and os.access("/proc/sys/vm/drop_caches", os.W_OK)
     modes = ["warm"] + (["cold"] if cold_ok else [])
