@@ -61,7 +61,8 @@ def run(
 
     A grid takes all its axes and input fields as dask (or NumPy) arrays and
     returns its outputs by name as dask arrays, computed lazily in blocks of
-    outer rows (the inputs' chunks along the outer axis; other axes whole).
+    outer rows (the inputs' chunks along the outer axis; other axes whole) by
+    whichever scheduler computes them (``client`` is for series).
     """
     opts = _cluster.options(backend, threads, adapter, plugin_dirs)
     if _cluster.kind(workload, opts) != "grid":
