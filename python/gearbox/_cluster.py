@@ -78,16 +78,22 @@ def series(
     slots: int,
     submit: Callable[..., Any],
     gather: Callable[[List[Any]], List[Tuple[str, List[Partial]]]],
+    cancel: Callable[[List[Any]], Any],
 ) -> Result:
     """Runs the series as tasks (``submit(*args)`` runs :func:`series_task` on
     them, ``gather(handles)`` returns their results in submission order; ``slots``
-    of them run at once) and folds their partials in batch order."""
+    of them run at once) and folds their partials in batch order. When the wait
+    ends early (Ctrl-C, a failed task), ``cancel(handles)`` cancels the others."""
     values, arrays = _split(params)
     if arrays:
         raise TypeError(f"{workload}: unexpected array {arrays[0][0]} (a series takes no arrays)")
     start = time.perf_counter()
     handles = [submit(workload, values, first, end, opts) for first, end in series_tasks(workload, values, opts, batches_per_task, slots)]
-    parts = gather(handles)
+    try:
+        parts = gather(handles)
+    except BaseException:
+        cancel(handles)
+        raise
     seconds = time.perf_counter() - start
     partials = [p for _, batch in parts for p in batch]
     records = [json.loads(record) for record, _ in parts]

@@ -19,6 +19,7 @@ computed block by block along the outer axis, each block a gearbox run of its ow
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import dask.array as da
@@ -36,6 +37,14 @@ INDEX = "abcdefghijklmnop"
 
 def _client(client: Optional[distributed.Client]) -> distributed.Client:
     return client if client is not None else distributed.default_client()
+
+
+def _gather(client: distributed.Client, futures: List[distributed.Future]) -> List[Any]:
+    """The futures' results, waiting in short steps so Ctrl-C is seen at once
+    (a long ``gather`` sees it only when a result comes)."""
+    while not all(f.done() for f in futures) and not any(f.status == "error" for f in futures):
+        time.sleep(0.05)
+    return client.gather(futures)
 
 
 def run(
@@ -69,7 +78,7 @@ def run(
         c = _client(client)
         slots = sum(c.nthreads().values())
         submit = functools.partial(c.submit, _cluster.series_task)
-        return _cluster.series(workload, params, opts, batches_per_task, slots, submit, c.gather)
+        return _cluster.series(workload, params, opts, batches_per_task, slots, submit, functools.partial(_gather, c), c.cancel)
     values, arrays = _split(params)
     layout = _cluster.grid(workload, values, [n for n, _ in arrays], opts)
     given = dict(arrays)

@@ -37,6 +37,13 @@ def _rows_task(workload, values, layout, opts, first, end, *arrays):  # type: ig
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
+def _cancel(refs: List["ray.ObjectRef"]) -> None:
+    """Cancels the tasks of `refs`: a running one gets KeyboardInterrupt, which
+    stops its backend at the next chunk."""
+    for ref in refs:
+        ray.cancel(ref)
+
+
 _series = ray.remote(_cluster.series_task)
 _rows = ray.remote(_rows_task)
 
@@ -71,7 +78,7 @@ def run(
     if _cluster.kind(workload, opts) != "grid":
         submit = _series.options(num_cpus=cpus).remote
         slots = int(ray.cluster_resources().get("CPU", 1) // cpus)
-        return _cluster.series(workload, params, opts, batches_per_task, slots, submit, ray.get)
+        return _cluster.series(workload, params, opts, batches_per_task, slots, submit, ray.get, _cancel)
     values, arrays = _split(params)
     given = {n: a if isinstance(a, ray.ObjectRef) else ray.put(np.ascontiguousarray(a, dtype=np.float64)) for n, a in arrays}
     layout = _cluster.grid(workload, values, list(given), opts)
