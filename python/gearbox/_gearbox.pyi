@@ -40,3 +40,36 @@ class Session:
     ) -> str:
         """``record`` against the ``reference`` run (JSON documents as ``run`` returns
         them): the JSON object ``gearbox compare`` adds to a row (``agrees``, …)."""
+
+# Cutting runs into pieces for cluster front ends (gearbox.dask, gearbox.ray).
+
+def series_batches(session: Session, workload: str, params: Sequence[Tuple[str, str]]) -> int:
+    """Number of canonical batches of a series (the ones gearbox-mpi hands out)."""
+
+def series_partials(
+    session: Session,
+    workload: str,
+    params: Sequence[Tuple[str, str]],
+    first: int,
+    end: int,
+    backend: str,
+    threads: Optional[int] = None,
+    adapter: Optional[str] = None,
+) -> Tuple[str, List[Tuple[float, float]]]:
+    """Sums batches first..end without the GIL: the run's JSON document for these
+    batches alone, and each batch's partial sum as (hi, lo)."""
+
+def series_fold(
+    session: Session,
+    workload: str,
+    params: Sequence[Tuple[str, str]],
+    partials: Sequence[Tuple[float, float]],
+) -> str:
+    """Every batch's partial folded in batch order: the result as JSON
+    (``{value, exact, error_ulps}``), bit for bit one process's."""
+
+def grid_layout(
+    session: Session, workload: str, params: Sequence[Tuple[str, str]]
+) -> Tuple[List[int], List[str], List[str], List[str], Optional[Tuple[str, List[int]]]]:
+    """A grid's dims, axes, inputs and outputs, and the parameter that sets its
+    dims with the dimension each number of its text ("AxBxC") sets."""

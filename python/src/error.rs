@@ -32,6 +32,14 @@ impl Failure {
         }
     }
 
+    /// A failure of a run on a backend: cancelled (Ctrl-C) or failed.
+    pub fn of_run(e: anyhow::Error) -> Failure {
+        match e.downcast_ref::<gearbox_host::Interrupted>() {
+            Some(_) => Failure::Run(format!("{e:#} (cancelled)")),
+            None => Failure::run(e),
+        }
+    }
+
     /// A value failure from any gearbox-host error.
     pub fn value(e: anyhow::Error) -> Failure {
         Failure::Value(format!("{e:#}"))

@@ -4,6 +4,7 @@
 //! released, and hands grid outputs to NumPy without copying them.
 
 mod arrays;
+mod batches;
 mod error;
 mod session;
 mod worker;
@@ -18,6 +19,10 @@ fn _gearbox(m: &Bound<'_, PyModule>) -> PyResult<()> {
     gearbox_host::crash::install();
     session::count_forks()?;
     m.add_class::<session::Session>()?;
+    m.add_function(wrap_pyfunction!(batches::series_batches, m)?)?;
+    m.add_function(wrap_pyfunction!(batches::series_partials, m)?)?;
+    m.add_function(wrap_pyfunction!(batches::series_fold, m)?)?;
+    m.add_function(wrap_pyfunction!(batches::grid_layout, m)?)?;
     m.add("GearboxError", m.py().get_type::<error::GearboxError>())?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use gearbox_core::BackendOptions;
-use gearbox_host::{GridRequest, Interrupted, OpenBackend, Outcome, Phase, Registry, json};
+use gearbox_host::{GridRequest, Instance, OpenBackend, Outcome, Phase, Registry, json};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -139,9 +139,13 @@ impl Session {
         Ok((backend, start.elapsed().as_secs_f64()))
     }
 
-    /// Runs `job` (on the worker thread), polling `cancel`.
-    fn execute(&self, job: &Job<'_>, cancel: &AtomicBool) -> Result<Done, Failure> {
-        let lib = self.registry.workload(job.workload).ok_or_else(|| {
+    /// `workload` with `params`, after checking the parameters' names.
+    pub(crate) fn instance<'s>(
+        &'s self,
+        workload: &str,
+        params: &[(String, String)],
+    ) -> Result<Instance<'s>, Failure> {
+        let lib = self.registry.workload(workload).ok_or_else(|| {
             let known: Vec<&str> = self
                 .registry
                 .workloads
@@ -150,27 +154,45 @@ impl Session {
                 .collect();
             Failure::Value(format!(
                 "unknown workload {} (found: {})",
-                job.workload,
+                workload,
                 known.join(", ")
             ))
         })?;
         let declared: Vec<&str> = lib.info.params.iter().map(|p| p.name.as_str()).collect();
-        if let Some((name, _)) = job
-            .params
-            .iter()
-            .find(|(n, _)| !declared.contains(&n.as_str()))
-        {
+        if let Some((name, _)) = params.iter().find(|(n, _)| !declared.contains(&n.as_str())) {
             return Err(Failure::Type(format!(
                 "{}: unknown parameter {name} (it takes {})",
-                job.workload,
+                workload,
                 declared.join(", ")
             )));
         }
-        let instance = lib
-            .instantiate(job.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(Failure::value)?;
+        lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(Failure::value)
+    }
+
+    /// This process's backend `name` opened with `options` (the first time); with
+    /// the seconds that took.
+    pub(crate) fn open(
+        &self,
+        name: &str,
+        options: &BackendOptions,
+    ) -> Result<(Arc<OpenBackend>, f64), Failure> {
+        if !self.registry.backend_names().iter().any(|b| b == name) {
+            return Err(Failure::Value(format!(
+                "unknown backend {} (found: {})",
+                name,
+                self.registry.backend_names().join(", ")
+            )));
+        }
+        let key = (name.to_string(), options.threads, options.adapter.clone());
+        self.backend(key).map_err(Failure::run)
+    }
+
+    /// Runs `job` (on the worker thread), polling `cancel`.
+    fn execute(&self, job: &Job<'_>, cancel: &AtomicBool) -> Result<Done, Failure> {
+        let instance = self.instance(job.workload, &job.params)?;
         let mut request = GridRequest::default();
-        if lib.info.kind == gearbox_core::Kind::Grid {
+        if instance.info().kind == gearbox_core::Kind::Grid {
             let layout = instance.layout().map_err(Failure::value)?;
             let about = format!("{} (grid {:?})", job.workload, layout.dims);
             request.arrays = arrays::grid_arrays(&about, &layout, &job.arrays)?;
@@ -181,31 +203,9 @@ impl Session {
                 job.workload, array.name
             )));
         }
-        if !self
-            .registry
-            .backend_names()
-            .iter()
-            .any(|b| b == job.backend)
-        {
-            return Err(Failure::Value(format!(
-                "unknown backend {} (found: {})",
-                job.backend,
-                self.registry.backend_names().join(", ")
-            )));
-        }
-        let key = (
-            job.backend.to_string(),
-            job.options.threads,
-            job.options.adapter.clone(),
-        );
-        let (backend, load) = self.backend(key).map_err(Failure::run)?;
-        let mut finished =
-            gearbox_host::execute(&backend, &instance, &request, cancel).map_err(|e| {
-                match e.downcast_ref::<Interrupted>() {
-                    Some(_) => Failure::Run(format!("{e:#} (cancelled)")),
-                    None => Failure::run(e),
-                }
-            })?;
+        let (backend, load) = self.open(job.backend, &job.options)?;
+        let mut finished = gearbox_host::execute(&backend, &instance, &request, cancel)
+            .map_err(Failure::of_run)?;
         finished.phases.insert(
             0,
             Phase {
