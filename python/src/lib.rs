@@ -18,6 +18,9 @@ fn _gearbox(m: &Bound<'_, PyModule>) -> PyResult<()> {
     gearbox_host::crash::install();
     session::count_forks()?;
     m.add_class::<session::Session>()?;
+    m.add_function(wrap_pyfunction!(worker::cancel_all, m)?)?;
+    m.add_function(wrap_pyfunction!(worker::running, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::checksums, m)?)?;
     m.add("GearboxError", m.py().get_type::<error::GearboxError>())?;
     Ok(())
 }
