@@ -482,6 +482,8 @@ impl<'a> GridJob<'a> {
     /// them in place and then [`GridJob::deliver`] these same slices (the host then
     /// copies nothing). `None` when the host keeps no outputs in memory, or when
     /// this slab's memory was handed out before (each slab's, once).
+    // Like a `split_at_mut` across threads: `taken` lets each slab's range out once.
+    #[allow(clippy::mut_from_ref)]
     pub fn destination(&self, slab: u64) -> Option<Vec<&mut [f64]>> {
         let taken = self.taken.get(usize::try_from(slab).ok()?)?;
         if taken.swap(true, Ordering::AcqRel) {

@@ -517,7 +517,7 @@ def _direct_target(target: Optional[np.ndarray], shape: Tuple[int, ...], inputs:
     ``shape``, sharing no memory with the ``inputs``), else a new array for the run."""
     if (
         isinstance(target, np.ndarray)
-        and not any(np.shares_memory(target, a) for a in inputs)
+        and not any(np.may_share_memory(target, a) for a in inputs)
         and target.dtype == np.float64
         and target.shape == tuple(shape)
         and target.flags.c_contiguous
