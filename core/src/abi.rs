@@ -10,7 +10,7 @@ use crate::plan::ChunkPlan;
 
 /// Version of this ABI. Bump on any change to the types below; the loader refuses
 /// a library built against another version.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// Symbol every gearbox library exports: `extern "C" fn() -> u32`, the ABI version.
 pub const VERSION_SYMBOL: &[u8] = b"gearbox_abi_version";
@@ -117,6 +117,7 @@ pub struct RawSlice {
 
 /// A borrowed `&mut [f64]`.
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct RawSliceMut {
     /// First element.
     pub ptr: *mut f64,
@@ -227,6 +228,11 @@ pub struct GridJobFfi {
     pub n_fields_in: usize,
     /// Number of output fields.
     pub n_fields_out: usize,
+    /// Where the host keeps the outputs: `n_fields_out` slices of the whole grid's
+    /// length, or null when it has no such memory (outputs to files, checksums only).
+    /// A backend may compute each slab's outputs straight into that slab's range,
+    /// once per slab, and deliver those same slices: the host then copies nothing.
+    pub outputs: *const RawSliceMut,
     /// Host state for `fetch`, `release` and `deliver` (thread-safe).
     pub ctx: *const c_void,
     /// Writes into `inputs` the `n` input fields of canonical slab `slab`, borrowed

@@ -3,6 +3,7 @@
 //! [`Control`], [`GridJob`]), and is exported with
 //! [`export_backend!`](crate::export_backend).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -352,9 +353,14 @@ pub struct GridJob<'a> {
     /// Number of output fields.
     pub n_outputs: usize,
     raw: &'a GridJobFfi,
+    /// The host's output memory ([`GridJob::destination`]), one slice per output.
+    outputs: Vec<RawSliceMut>,
+    /// Per slab of the plan, whether its destination was handed out.
+    taken: Vec<AtomicBool>,
 }
 
-// SAFETY: `fetch`, `release` and `deliver` are thread-safe by contract; the axes are shared reads.
+// SAFETY: `fetch`, `release` and `deliver` are thread-safe by contract; the axes are
+// shared reads; the output memory is handed out once per slab (`taken`).
 unsafe impl Sync for GridJob<'_> {}
 
 /// The host's input fields of one slab, lent until this is dropped.
@@ -397,18 +403,36 @@ impl<'a> GridJob<'a> {
                     .map(|s| std::slice::from_raw_parts(s.ptr, s.len))
                     .collect()
             };
+            let plan = SlabPlan {
+                outer: dims[0],
+                rows: raw.rows_per_slab.max(1),
+            };
+            let len = dims.iter().product::<u64>() as usize;
+            let outputs: Vec<RawSliceMut> = if raw.outputs.is_null() {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(raw.outputs, raw.n_fields_out).to_vec()
+            };
+            // Output memory of the wrong size is not used (the host copies instead).
+            let outputs = match outputs.iter().all(|o| o.len == len && !o.ptr.is_null()) {
+                true => outputs,
+                false => Vec::new(),
+            };
+            let taken = match outputs.is_empty() {
+                true => Vec::new(),
+                false => (0..plan.len()).map(|_| AtomicBool::new(false)).collect(),
+            };
             GridJob {
                 dims,
-                plan: SlabPlan {
-                    outer: dims[0],
-                    rows: raw.rows_per_slab.max(1),
-                },
+                plan,
                 slabs: raw.slabs_first..raw.slabs_end,
                 axes,
                 host_inputs: raw.host_inputs,
                 n_inputs: raw.n_fields_in,
                 n_outputs: raw.n_fields_out,
                 raw,
+                outputs,
+                taken,
             }
         }
     }
@@ -452,6 +476,31 @@ impl<'a> GridJob<'a> {
             "the host lent slab {slab} with wrong sizes"
         );
         Ok(Some(inputs))
+    }
+
+    /// The host's own memory for the outputs of canonical slab `slab`, to compute
+    /// them in place and then [`GridJob::deliver`] these same slices (the host then
+    /// copies nothing). `None` when the host keeps no outputs in memory, or when
+    /// this slab's memory was handed out before (each slab's, once).
+    // Like a `split_at_mut` across threads: `taken` lets each slab's range out once.
+    #[allow(clippy::mut_from_ref)]
+    pub fn destination(&self, slab: u64) -> Option<Vec<&mut [f64]>> {
+        let taken = self.taken.get(usize::try_from(slab).ok()?)?;
+        if taken.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let range = self.elements(&self.plan.slab(slab));
+        Some(
+            self.outputs
+                .iter()
+                // SAFETY: each output is a live slice of the grid's length (checked in
+                // `from_raw`), the slab's range lies inside it, and `taken` hands each
+                // slab's range out once, so no two `&mut` overlap.
+                .map(|o| unsafe {
+                    std::slice::from_raw_parts_mut(o.ptr.add(range.start), range.len())
+                })
+                .collect(),
+        )
     }
 
     /// Hands the outputs of canonical slab `slab` to the host (checksums, files).

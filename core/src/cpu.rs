@@ -144,17 +144,26 @@ pub fn run_grid(
     results.into_iter().collect()
 }
 
-/// One slab: its inputs, the kernel's map, delivery.
+/// One slab: its inputs, the kernel's map (straight into the host's memory where
+/// it keeps the outputs, else into this thread's scratch), delivery.
 fn run_slab(kernel: &Kernel, job: &GridJob<'_>, slab: u64) -> anyhow::Result<()> {
     let rows = job.plan.slab(slab);
     let len = job.elements(&rows).len();
     let fetched = job.fetch(slab)?;
+    let destination = job.destination(slab);
     SCRATCH.with_borrow_mut(|scratch| {
         let generated_fields = if fetched.is_some() { 0 } else { job.n_inputs };
-        let fields = job.n_outputs + generated_fields;
-        scratch.resize(fields * len, 0.0);
+        let scratch_outputs = if destination.is_some() {
+            0
+        } else {
+            job.n_outputs
+        };
+        scratch.resize((scratch_outputs + generated_fields) * len, 0.0);
         let (generated, outputs) = scratch.split_at_mut(generated_fields * len);
-        let mut outputs: Vec<&mut [f64]> = outputs.chunks_mut(len.max(1)).collect();
+        let mut outputs: Vec<&mut [f64]> = match destination {
+            Some(destination) => destination,
+            None => outputs.chunks_mut(len.max(1)).collect(),
+        };
         let inputs: Vec<&[f64]> = match &fetched {
             Some(inputs) => inputs.fields(),
             None => {

@@ -392,29 +392,6 @@ impl OpenBackend {
         })
     }
 
-    /// Runs a grid job the caller built with its own `deliver` (gearbox-mpi runs one
-    /// rank's slabs this way); returns the backend's time per phase. Cancellation
-    /// through `monitor` gives an [`Interrupted`] error.
-    pub fn run_grid_job(
-        &self,
-        instance: &Instance<'_>,
-        job: &abi::GridJobFfi,
-        monitor: &dyn Monitor,
-    ) -> anyhow::Result<Vec<Phase>> {
-        let host = HostControl::new(monitor);
-        match self.run_grid_raw(instance, job, &host) {
-            Ok(()) => Ok(host.into_phases()),
-            Err(e) if e.is::<Cancelled>() => Err(Interrupted {
-                done: host.done(),
-                total: job.slabs_end - job.slabs_first,
-                unit: "slabs",
-                partial: None,
-            }
-            .into()),
-            Err(e) => Err(anyhow!("{} on {}: {e:#}", instance.info().name, self.name)),
-        }
-    }
-
     pub(crate) fn run_grid_raw(
         &self,
         instance: &Instance<'_>,

@@ -1,7 +1,6 @@
 //! The host side of grid runs: inputs from `.npy` files or the workload's own
 //! generator, outputs to `.npy` files, and deterministic checksums and samples.
 
-use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -9,12 +8,13 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
+use gearbox_core::abi;
 use gearbox_core::dd::{Dd, two_sum};
 use gearbox_core::plan::SlabPlan;
-use gearbox_core::{Cancelled, GridLayout, Kind};
+use gearbox_core::{GridLayout, Kind};
 
-use crate::backend::{HostControl, Interrupted, Monitor, OpenBackend, Phase};
+use crate::backend::{HostControl, Monitor, OpenBackend, Phase};
+use crate::delivery::{GridSink, SinkJob};
 use crate::inputs::{AHEAD, Inputs};
 use crate::instance::Instance;
 use crate::npy::{self, NpyWriter};
@@ -24,7 +24,7 @@ use crate::writer::SlabWriter;
 pub const SLAB_ELEMENTS: u64 = 1 << 18;
 
 /// Where a grid run reads and writes its fields.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug)]
 pub struct GridRequest<'a> {
     /// Directory with `<input>.npy` and `<axis>.npy` for every input field and axis;
     /// `None` (and no [`GridRequest::arrays`]): the workload generates them.
@@ -35,6 +35,47 @@ pub struct GridRequest<'a> {
     pub arrays: Option<GridArrays<'a>>,
     /// Keep the outputs in memory and return them in [`GridOutcome::arrays`].
     pub keep_outputs: bool,
+    /// Memory of the caller's to compute the outputs into (instead of
+    /// [`GridRequest::keep_outputs`]): nothing is allocated or copied for them.
+    pub outputs: Option<OutputMemory<'a>>,
+    /// Compute Σx and Σx² of every output ([`GridOutcome::checksums`]; default
+    /// true): reports and cross-checks want them, a run for the arrays alone not.
+    pub checksums: bool,
+}
+
+impl Default for GridRequest<'_> {
+    fn default() -> Self {
+        GridRequest {
+            input_dir: None,
+            output_dir: None,
+            arrays: None,
+            keep_outputs: false,
+            outputs: None,
+            checksums: true,
+        }
+    }
+}
+
+/// A caller's memory for a grid's outputs: one slice per output field, of the
+/// grid's length, in C order. A run borrows it while it computes (one run at a
+/// time: another run of the same request fails) and gives it back.
+#[derive(Debug)]
+pub struct OutputMemory<'a>(Mutex<Option<Vec<&'a mut [f64]>>>);
+
+impl<'a> OutputMemory<'a> {
+    /// Memory for the outputs, in the layout's order.
+    pub fn new(fields: Vec<&'a mut [f64]>) -> OutputMemory<'a> {
+        OutputMemory(Mutex::new(Some(fields)))
+    }
+
+    fn take(&self) -> anyhow::Result<Vec<&'a mut [f64]>> {
+        let taken = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        taken.context("the output memory is in use by another run")
+    }
+
+    fn put_back(&self, fields: Vec<&'a mut [f64]>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(fields);
+    }
 }
 
 /// A grid's axes and input fields held in memory, in the layout's order, each
@@ -72,7 +113,7 @@ pub struct Sample {
 pub struct GridOutcome {
     /// Shape and fields.
     pub layout: GridLayout,
-    /// Checksums of every output.
+    /// Checksums of every output (empty when [`GridRequest::checksums`] was false).
     pub checksums: Vec<FieldChecksum>,
     /// Outputs at a few fixed points (corners and interior fractions).
     pub samples: Vec<Sample>,
@@ -109,6 +150,24 @@ pub fn checksum(values: &[f64]) -> [Dd; 2] {
         sum_sq = sum_sq.add_f64(x * x);
     }
     [sum, sum_sq]
+}
+
+/// The checksums a run of a grid of shape `dims` would report for the output
+/// `fields` (named `names`, flattened in C order): the same per-slab sums folded
+/// in slab order, so the same bits, computed only when a front end asks.
+pub fn checksums_of(dims: &[u64], names: &[String], fields: &[&[f64]]) -> Vec<FieldChecksum> {
+    let row_len: u64 = dims.iter().skip(1).product();
+    let plan = SlabPlan::new(dims.first().copied().unwrap_or(0), row_len, SLAB_ELEMENTS);
+    let mut sums = OrderedSums::new(fields.len());
+    for slab in 0..plan.len() {
+        let rows = plan.slab(slab);
+        let range = (rows.start * row_len) as usize..(rows.end * row_len) as usize;
+        sums.add(
+            slab,
+            fields.iter().map(|f| checksum(&f[range.clone()])).collect(),
+        );
+    }
+    sums.named(names)
 }
 
 /// Fixed sample points: for each dimension of size d, indices 0, d/k, d/2, (k−1)d/k, d−1
@@ -153,11 +212,22 @@ impl OrderedSums {
         }
     }
 
-    /// Adds slab `slab`'s sums; false if it was delivered before.
-    fn add(&mut self, slab: u64, sums: Vec<[Dd; 2]>) -> bool {
-        if slab < self.next || self.pending.insert(slab, sums).is_some() {
-            return false;
-        }
+    /// The totals as checksums of the outputs `names`.
+    fn named(self, names: &[String]) -> Vec<FieldChecksum> {
+        names
+            .iter()
+            .zip(self.totals)
+            .map(|(name, [s, q])| FieldChecksum {
+                name: name.clone(),
+                sum: s.to_f64(),
+                sum_sq: q.to_f64(),
+            })
+            .collect()
+    }
+
+    /// Adds slab `slab`'s sums (each slab once: the delivery checks that).
+    fn add(&mut self, slab: u64, sums: Vec<[Dd; 2]>) {
+        self.pending.insert(slab, sums);
         while let Some(sums) = self.pending.remove(&self.next) {
             for (total, s) in self.totals.iter_mut().zip(sums) {
                 total[0] = total[0] + s[0];
@@ -165,170 +235,49 @@ impl OrderedSums {
             }
             self.next += 1;
         }
-        true
     }
 }
 
-/// Host state behind the `deliver` callback: checksums per slab, samples, files.
-struct Delivery {
-    row_len: u64,
-    n_outputs: usize,
-    plan: SlabPlan,
-    sums: Mutex<OrderedSums>,
-    samples: Vec<(u64, Mutex<Vec<f64>>)>,
-    writer: Option<SlabWriter>,
-    kept: Vec<KeptField>,
-}
-
-/// Host state behind a grid job's callbacks.
-struct JobState<'a> {
+/// The host's side of a grid job: inputs lent from files or memory, outputs
+/// checksummed (in slab order) and written to files, as asked.
+struct HostSink<'a> {
     inputs: Option<Inputs<'a>>,
-    delivery: Delivery,
+    sums: Option<Mutex<OrderedSums>>,
+    writer: Option<SlabWriter>,
 }
 
-/// An output field kept in memory, filled slab by slab from several threads.
-struct KeptField {
-    values: Vec<f64>,
-    ptr: *mut f64,
-}
-
-// SAFETY: `ptr` points into `values`, which is never resized while shared; each slab
-// writes only its own rows, and `Delivery::claim` lets each slab be written once.
-unsafe impl Sync for KeptField {}
-// SAFETY: as above.
-unsafe impl Send for KeptField {}
-
-impl KeptField {
-    fn new(len: usize) -> KeptField {
-        let mut values = vec![0.0; len];
-        let ptr = values.as_mut_ptr();
-        KeptField { values, ptr }
-    }
-
-    /// Copies `values` to `offset`.
-    ///
-    /// # Safety
-    /// `offset + values.len()` is within the field, and no other thread writes that range.
-    unsafe fn write_at(&self, offset: usize, values: &[f64]) {
-        // SAFETY: the caller guarantees the range is in bounds and exclusively ours.
-        unsafe {
-            std::ptr::copy_nonoverlapping(values.as_ptr(), self.ptr.add(offset), values.len())
-        };
-    }
-}
-
-/// Reports `result` across the ABI.
-fn status(result: anyhow::Result<()>, err: &Sink) -> i32 {
-    match result {
-        Ok(()) => abi::OK,
-        Err(e) => {
-            err.put(&format!("{e:#}"));
-            abi::FAILED
-        }
-    }
-}
-
-extern "C" fn fetch(
-    ctx: *const c_void,
-    slab: u64,
-    inputs: *mut RawSlice,
-    n: usize,
-    err: Sink,
-) -> i32 {
-    // SAFETY: `ctx` is the `JobState` of the running job; `inputs` has room for `n` slices.
-    let (job, out) = unsafe {
-        (
-            &*(ctx as *const JobState),
-            std::slice::from_raw_parts_mut(inputs, n),
-        )
-    };
-    let result = (|| {
-        let Some(inputs) = &job.inputs else {
+impl GridSink for HostSink<'_> {
+    fn fetch(&self, slab: u64) -> anyhow::Result<Vec<&[f64]>> {
+        let Some(inputs) = &self.inputs else {
             bail!("this job has no host inputs to fetch");
         };
-        let fields = inputs.fetch(slab)?;
-        if fields.len() != n {
-            bail!(
-                "backend asked for {n} input fields, the grid has {}",
-                fields.len()
-            );
-        }
-        for (o, (ptr, len)) in out.iter_mut().zip(fields) {
-            *o = RawSlice { ptr, len };
-        }
-        Ok(())
-    })();
-    status(result, &err)
-}
-
-extern "C" fn release(ctx: *const c_void, slab: u64) {
-    // SAFETY: `ctx` is the `JobState` of the running job.
-    let job = unsafe { &*(ctx as *const JobState) };
-    if let Some(inputs) = &job.inputs {
-        inputs.release(slab);
+        Ok(inputs
+            .fetch(slab)?
+            .into_iter()
+            // SAFETY: `Inputs` keeps the slab's fields alive until `release(slab)`,
+            // and the backend uses them only until then.
+            .map(|(ptr, len)| unsafe { std::slice::from_raw_parts(ptr, len) })
+            .collect())
     }
-}
 
-extern "C" fn deliver(
-    ctx: *const c_void,
-    slab: u64,
-    outputs: *const RawSlice,
-    n: usize,
-    err: Sink,
-) -> i32 {
-    // SAFETY: `ctx` is the `JobState` of the running job.
-    let d = unsafe { &(*(ctx as *const JobState)).delivery };
-    let result = (|| {
-        if slab >= d.plan.len() {
-            bail!("backend delivered slab {slab} of {}", d.plan.len());
+    fn release(&self, slab: u64) {
+        if let Some(inputs) = &self.inputs {
+            inputs.release(slab);
         }
-        let rows = d.plan.slab(slab);
-        let offset = rows.start * d.row_len;
-        let expected = ((rows.end - rows.start) * d.row_len) as usize;
-        // Sizes are checked before any slice is made from the backend's pointers.
-        // SAFETY: `outputs` holds `n` slice descriptors from the backend.
-        let raw = if n == d.n_outputs && !outputs.is_null() {
-            unsafe { std::slice::from_raw_parts(outputs, n) }
-        } else {
-            &[]
-        };
-        if raw.len() != d.n_outputs || raw.iter().any(|o| o.len != expected || o.ptr.is_null()) {
-            bail!("backend delivered slab {slab} with wrong sizes");
+    }
+
+    fn deliver(&self, slab: u64, offset: u64, outputs: &[&[f64]]) -> anyhow::Result<()> {
+        if let Some(writer) = &self.writer {
+            writer.submit(offset, outputs)?;
         }
-        // SAFETY: each descriptor was checked to be a non-null slice of the slab's length.
-        let outputs: Vec<&[f64]> = raw
-            .iter()
-            .map(|s| unsafe { std::slice::from_raw_parts(s.ptr, s.len) })
-            .collect();
-        let sums: Vec<[Dd; 2]> = outputs.iter().map(|o| checksum(o)).collect();
-        for (index, values) in &d.samples {
-            if (offset..offset + expected as u64).contains(index) {
-                let at = (index - offset) as usize;
-                *values.lock().unwrap_or_else(|p| p.into_inner()) =
-                    outputs.iter().map(|o| o[at]).collect();
-            }
-        }
-        if let Some(writer) = &d.writer {
-            writer.submit(offset, &outputs)?;
-        }
-        // Claim the slab under the lock; copy after it, so slabs copy in parallel.
-        if !d
-            .sums
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .add(slab, sums)
-        {
-            bail!("backend delivered slab {slab} twice");
-        }
-        for (kept, values) in d.kept.iter().zip(&outputs) {
-            // SAFETY: the slab's rows lie inside the field (sizes checked above), and
-            // claiming this slab (once: a second delivery failed above) makes the
-            // range ours alone.
-            unsafe { kept.write_at(offset as usize, values) };
+        if let Some(sums) = &self.sums {
+            let slab_sums = outputs.iter().map(|o| checksum(o)).collect();
+            sums.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add(slab, slab_sums);
         }
         Ok(())
-    })();
-    status(result, &err)
+    }
 }
 
 /// Checks in-memory inputs against the layout: one slice per axis and input field,
@@ -492,120 +441,75 @@ impl OpenBackend {
         };
         phase("open", start.elapsed().as_secs_f64());
         let points = sample_points(&layout.dims);
-        let linear = |idx: &[u64]| {
-            idx.iter()
-                .zip(&layout.dims)
-                .fold(0u64, |acc, (&i, &d)| acc * d + i)
+        let flat: Vec<u64> = points.iter().map(|p| linear(p, &layout.dims)).collect();
+        let (mut kept, mut lent) = self.output_memory(&layout, request)?;
+        let destination: Option<Vec<&mut [f64]>> = match &mut lent {
+            Some(lent) => Some(lent.iter_mut().map(|s| &mut **s).collect()),
+            None if !kept.is_empty() => Some(kept.iter_mut().map(Vec::as_mut_slice).collect()),
+            None => None,
         };
-        let delivery = Delivery {
-            row_len: layout.row_len(),
-            n_outputs: layout.outputs.len(),
-            plan,
-            sums: Mutex::new(OrderedSums::new(layout.outputs.len())),
-            samples: points
-                .iter()
-                .map(|p| (linear(p), Mutex::new(Vec::new())))
-                .collect(),
+        let sink = HostSink {
+            inputs,
+            sums: request
+                .checksums
+                .then(|| Mutex::new(OrderedSums::new(layout.outputs.len()))),
             writer,
-            kept: if request.keep_outputs {
-                ensure_memory(
-                    "outputs",
-                    u128::from(layout.len()) * layout.outputs.len() as u128 * 8,
-                )?;
-                let len = usize::try_from(layout.len())
-                    .context("the grid is too large to keep in memory")?;
-                (0..layout.outputs.len())
-                    .map(|_| KeptField::new(len))
-                    .collect()
-            } else {
-                Vec::new()
-            },
         };
-        let raw_axes: Vec<RawSlice> = axes
-            .iter()
-            .map(|a| RawSlice {
-                ptr: a.as_ptr(),
-                len: a.len(),
-            })
-            .collect();
-        let state = JobState { inputs, delivery };
-        let job = GridJobFfi {
-            dims: layout.dims.as_ptr(),
-            n_dims: layout.dims.len(),
-            rows_per_slab: plan.rows,
-            slabs_first: 0,
-            slabs_end: plan.len(),
-            axes: raw_axes.as_ptr(),
-            n_axes: raw_axes.len(),
-            host_inputs: state.inputs.is_some(),
-            n_fields_in: layout.inputs.len(),
-            n_fields_out: layout.outputs.len(),
-            ctx: &state as *const JobState as *const c_void,
-            fetch,
-            release,
-            deliver,
+        let job = SinkJob {
+            layout: &layout,
+            plan,
+            slabs: 0..plan.len(),
+            axes: &axes,
+            host_inputs: sink.inputs.is_some(),
+            destination,
+            samples: &flat,
         };
         let result = std::thread::scope(|scope| {
-            if let Some(inputs) = &state.inputs {
+            if let Some(inputs) = &sink.inputs {
                 scope.spawn(|| inputs.read_ahead());
             }
-            if let Some(writer) = &state.delivery.writer {
+            if let Some(writer) = &sink.writer {
                 scope.spawn(|| writer.run());
             }
-            let result = self.run_grid_raw(instance, &job, &host);
-            if let Some(inputs) = &state.inputs {
+            let result = self.deliver_through(instance, job, &sink, &host);
+            if let Some(inputs) = &sink.inputs {
                 inputs.stop();
             }
-            if let Some(writer) = &state.delivery.writer {
+            if let Some(writer) = &sink.writer {
                 writer.close();
             }
             result
         });
-        match result {
-            Ok(()) => {}
-            Err(e) if e.is::<Cancelled>() => {
-                return Err(Interrupted {
-                    done: host.done(),
-                    total: plan.len(),
-                    unit: "slabs",
-                    partial: None,
-                }
-                .into());
-            }
-            Err(e) => bail!("{} on {}: {e:#}", instance.info().name, self.name),
+        if let (Some(memory), Some(lent)) = (&request.outputs, lent) {
+            memory.put_back(lent);
         }
-        let JobState { inputs, delivery } = state;
+        let samples = result?;
+        let HostSink {
+            inputs,
+            sums,
+            writer,
+        } = sink;
         if let Some(inputs) = inputs.filter(Inputs::from_files) {
             let (read, waited) = inputs.seconds();
             phase("read", read);
             phase("read wait", waited);
         }
-        let sums = delivery
-            .sums
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner());
-        if sums.next != plan.len() {
-            bail!("backend {} never delivered slab {}", self.name, sums.next);
-        }
-        let checksums = layout
-            .outputs
-            .iter()
-            .zip(sums.totals)
-            .map(|(name, [s, q])| FieldChecksum {
-                name: name.clone(),
-                sum: s.to_f64(),
-                sum_sq: q.to_f64(),
-            })
-            .collect();
+        let checksums = match sums {
+            Some(sums) => sums
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .named(&layout.outputs),
+            None => Vec::new(),
+        };
         let samples = points
             .into_iter()
-            .zip(delivery.samples)
-            .map(|(index, (_, v))| Sample {
+            .zip(samples)
+            .map(|(index, v)| Sample {
                 index,
-                values: v.into_inner().unwrap_or_else(|p| p.into_inner()),
+                values: v.unwrap_or_default(),
             })
             .collect();
-        if let Some(writer) = delivery.writer {
+        if let Some(writer) = writer {
             let (write, waited) = writer.seconds();
             phase("write", write);
             phase("write wait", waited);
@@ -618,10 +522,55 @@ impl OpenBackend {
             layout,
             checksums,
             samples,
-            arrays: delivery.kept.into_iter().map(|k| k.values).collect(),
+            arrays: kept,
             phases: host.into_phases(),
         })
     }
+
+    /// The memory the outputs are computed into: vectors of the host's own when
+    /// `request` keeps the outputs (zeroed pages, first touched by the threads that
+    /// write them), or the caller's memory, borrowed for the run.
+    #[allow(clippy::type_complexity)]
+    fn output_memory<'r>(
+        &self,
+        layout: &GridLayout,
+        request: &GridRequest<'r>,
+    ) -> anyhow::Result<(Vec<Vec<f64>>, Option<Vec<&'r mut [f64]>>)> {
+        if let Some(memory) = &request.outputs {
+            let fields = memory.take()?;
+            if fields.len() != layout.outputs.len()
+                || fields.iter().any(|f| f.len() as u64 != layout.len())
+            {
+                let sizes: Vec<usize> = fields.iter().map(|f| f.len()).collect();
+                memory.put_back(fields);
+                return Err(crate::usage(format!(
+                    "the output memory has fields of {sizes:?} values; the grid {:?} has {} outputs of {} values",
+                    layout.dims,
+                    layout.outputs.len(),
+                    layout.len()
+                )));
+            }
+            return Ok((Vec::new(), Some(fields)));
+        }
+        if !request.keep_outputs {
+            return Ok((Vec::new(), None));
+        }
+        ensure_memory(
+            "outputs",
+            u128::from(layout.len()) * layout.outputs.len() as u128 * 8,
+        )?;
+        let len =
+            usize::try_from(layout.len()).context("the grid is too large to keep in memory")?;
+        Ok((
+            (0..layout.outputs.len()).map(|_| vec![0.0; len]).collect(),
+            None,
+        ))
+    }
+}
+
+/// Flat index of a grid point (C order).
+pub fn linear(index: &[u64], dims: &[u64]) -> u64 {
+    index.iter().zip(dims).fold(0, |acc, (&i, &d)| acc * d + i)
 }
 
 #[cfg(test)]

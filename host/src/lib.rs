@@ -27,6 +27,7 @@
 //! - [`loader`]: search directories, ABI checks, the [`Registry`] of libraries;
 //! - [`instance`]: a workload [`Instance`] and what the host asks of it;
 //! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
+//! - [`delivery`]: a front end's side of a grid job as one safe trait ([`GridSink`]), the only grid callbacks;
 //! - [`grid`]: grid runs — inputs from files, memory or the workload, outputs to files or memory;
 //! - [`inputs`]: input fields lent slab by slab, `.npy` files mapped and read ahead;
 //! - [`outputs`]: output files committed as one set, nothing left behind by a failed run, stale temporaries removed;
@@ -43,6 +44,7 @@ pub mod agree;
 pub mod backend;
 pub mod crash;
 mod decimal;
+pub mod delivery;
 pub mod grid;
 pub mod inputs;
 pub mod instance;
@@ -61,7 +63,8 @@ pub use backend::{
     SeriesRun, Silent,
 };
 pub use decimal::decimal;
-pub use grid::{GridArrays, GridOutcome, GridRequest};
+pub use delivery::{Delivered, GridSink, SinkJob};
+pub use grid::{GridArrays, GridOutcome, GridRequest, OutputMemory};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};
 pub use loader::{BackendLib, BackendSlot, Registry, WorkloadLib};

@@ -461,10 +461,8 @@ impl WorkloadLib {
 
     /// Makes an instance for the input files in `dir`: as
     /// [`WorkloadLib::instantiate`], except that when the grid does not have the
-    /// files' shape ([`crate::grid::files_shape`]), a parameter not in `given` is
-    /// set to that shape if it makes the grid match — the sizes joined by `x` in
-    /// some order (`25x36x10`), or the one size of a 1-d grid. A grid the
-    /// parameters given fix is kept; the run then names the file that disagrees.
+    /// files' shape ([`crate::grid::files_shape`]), the grid is fitted to it
+    /// ([`WorkloadLib::instantiate_for_shape`]).
     pub fn instantiate_for_files<'a>(
         &self,
         given: &[(&'a str, &'a str)],
@@ -472,13 +470,29 @@ impl WorkloadLib {
     ) -> anyhow::Result<Instance<'_>> {
         let instance = self.instantiate(given.iter().copied())?;
         let layout = instance.layout()?;
-        let Some(shape) = crate::grid::files_shape(dir, &layout) else {
-            return Ok(instance);
-        };
+        match crate::grid::files_shape(dir, &layout) {
+            Some(shape) if layout.dims != shape => self.instantiate_for_shape(given, &shape),
+            _ => Ok(instance),
+        }
+    }
+
+    /// Makes an instance whose grid has `shape` (the shape of the arrays or files
+    /// a front end was given): as [`WorkloadLib::instantiate`], except that when
+    /// the grid does not have that shape, a parameter not in `given` is set to it
+    /// if that makes the grid match — the sizes joined by `x` in some order
+    /// (`25x36x10`), or the one size of a 1-d grid. A grid the parameters given
+    /// fix is kept; the run then names the input that disagrees.
+    pub fn instantiate_for_shape<'a>(
+        &self,
+        given: &[(&'a str, &'a str)],
+        shape: &[u64],
+    ) -> anyhow::Result<Instance<'_>> {
+        let instance = self.instantiate(given.iter().copied())?;
+        let layout = instance.layout()?;
         if layout.dims == shape || shape.len() > 4 {
             return Ok(instance);
         }
-        let texts = shape_texts(&shape);
+        let texts = shape_texts(shape);
         let free = self
             .info
             .params

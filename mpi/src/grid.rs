@@ -5,7 +5,6 @@
 //! which folds them in slab order as one process does and, once every rank has
 //! flushed its part, renames the files into place.
 
-use std::ffi::c_void;
 use std::fs::{File, OpenOptions};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
@@ -15,12 +14,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use gearbox_core::GridLayout;
-use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
 use gearbox_core::dd::Dd;
 use gearbox_core::plan::SlabPlan;
-use gearbox_host::grid::{FieldChecksum, SLAB_ELEMENTS, Sample, checksum, sample_points};
+use gearbox_host::grid::{
+    FieldChecksum, SLAB_ELEMENTS, Sample, checksum, linear, sample_points,
+};
 use gearbox_host::{
-    GridOutcome, GridRequest, Instance, Interrupted, Monitor, OpenBackend, npy, outputs,
+    GridOutcome, GridRequest, GridSink, Instance, Interrupted, Monitor, OpenBackend, SinkJob,
+    npy, outputs,
 };
 use mpi::traits::*;
 
@@ -39,7 +40,7 @@ pub fn run(
     request: &GridRequest<'_>,
     monitor: &dyn Monitor,
 ) -> anyhow::Result<GridOutcome> {
-    if request.arrays.is_some() || request.keep_outputs {
+    if request.arrays.is_some() || request.keep_outputs || request.outputs.is_some() {
         bail!("gearbox-mpi reads grids from files or the workload, and keeps no outputs in memory");
     }
     let world = wire::world();
@@ -62,49 +63,30 @@ pub fn run(
         None => None,
     };
     let points = sample_points(&layout.dims);
+    let flat: Vec<u64> = points.iter().map(|p| linear(p, &layout.dims)).collect();
+    let slabs = share(rank, size, plan.len());
     let delivery = Delivery {
         plan,
         row_len: layout.row_len(),
-        n_outputs: layout.outputs.len(),
-        slabs: share(rank, size, plan.len()),
+        slabs: slabs.clone(),
         files: outputs.as_ref().map(|o| o.files.as_slice()).unwrap_or(&[]),
         data_start: npy::header(&layout.dims).len() as u64,
-        sums: Mutex::new(vec![None; share(rank, size, plan.len()).count()]),
-        samples: points
-            .iter()
-            .map(|p| (linear(p, &layout.dims), Mutex::new(None)))
-            .collect(),
+        sums: Mutex::new(vec![Vec::new(); slabs.clone().count()]),
         inputs,
     };
-    let raw = |v: &[Vec<f64>]| -> Vec<RawSlice> {
-        v.iter()
-            .map(|a| RawSlice {
-                ptr: a.as_ptr(),
-                len: a.len(),
-            })
-            .collect()
-    };
-    let raw_axes = raw(&axes);
-    let job = Job(GridJobFfi {
-        dims: layout.dims.as_ptr(),
-        n_dims: layout.dims.len(),
-        rows_per_slab: plan.rows,
-        slabs_first: delivery.slabs.start,
-        slabs_end: delivery.slabs.end,
-        axes: raw_axes.as_ptr(),
-        n_axes: raw_axes.len(),
+    let axes: Vec<&[f64]> = axes.iter().map(Vec::as_slice).collect();
+    let job = || SinkJob {
+        layout: &layout,
+        plan,
+        slabs: slabs.clone(),
+        axes: &axes,
         host_inputs: !delivery.inputs.is_empty(),
-        n_fields_in: layout.inputs.len(),
-        n_fields_out: layout.outputs.len(),
-        ctx: &delivery as *const Delivery as *const c_void,
-        fetch,
-        release,
-        deliver,
-    });
+        destination: None,
+        samples: &flat,
+    };
     let (summary, phases) = if rank == 0 {
-        let phases = wire::fail_unless_interrupted(std::thread::scope(|s| {
-            let job = &job;
-            let local = s.spawn(move || backend.run_grid_job(instance, &job.0, monitor));
+        let run = wire::fail_unless_interrupted(std::thread::scope(|s| {
+            let local = s.spawn(|| backend.run_grid_job(instance, job(), &delivery, monitor));
             while !local.is_finished() {
                 poll_failures();
                 std::thread::sleep(Duration::from_millis(1));
@@ -115,23 +97,28 @@ pub fn run(
         }))?;
         let summary = wire::fail_unless_interrupted((|| {
             outputs.as_ref().map_or(Ok(()), Outputs::flush)?;
-            let summary = gather(&layout, plan, size, delivery.encode(), monitor)?;
+            let own = delivery.encode(&run.samples);
+            let summary = gather(&layout, plan, size, own, monitor)?;
             outputs.as_ref().map_or(Ok(()), Outputs::commit)?;
             Ok(summary)
         })())?;
         for r in 1..size {
             world.process_at_rank(r).send_with_tag(&summary[..], FINAL);
         }
-        (summary, phases)
+        (summary, run.phases)
     } else {
-        let phases =
-            wire::fail_unless_interrupted(backend.run_grid_job(instance, &job.0, monitor))?;
+        let run = wire::fail_unless_interrupted(backend.run_grid_job(
+            instance,
+            job(),
+            &delivery,
+            monitor,
+        ))?;
         wire::fail_unless_interrupted(outputs.as_ref().map_or(Ok(()), Outputs::flush))?;
         world
             .process_at_rank(0)
-            .send_with_tag(&delivery.encode()[..], SLABS);
+            .send_with_tag(&delivery.encode(&run.samples)[..], SLABS);
         let (summary, _) = world.process_at_rank(0).receive_vec_with_tag::<u64>(FINAL);
-        (summary, phases)
+        (summary, run.phases)
     };
     let (checksums, samples) = decode_summary(&summary, &layout, &points);
     Ok(GridOutcome {
@@ -141,18 +128,6 @@ pub fn run(
         arrays: Vec::new(),
         phases,
     })
-}
-
-/// A grid job shared with the thread that runs rank 0's share.
-struct Job(GridJobFfi);
-
-// SAFETY: the job's pointers are shared reads of this function's buffers, and its
-// `deliver` context (a `Delivery`) is thread-safe.
-unsafe impl Sync for Job {}
-
-/// Flat index of a grid point (C order).
-fn linear(index: &[u64], dims: &[u64]) -> u64 {
-    index.iter().zip(dims).fold(0, |acc, (&i, &d)| acc * d + i)
 }
 
 /// Whole fields, one vector each.
@@ -402,34 +377,31 @@ impl Drop for Outputs {
     }
 }
 
-/// This rank's side of the `deliver` callback: files, per-slab checksums, samples.
+/// This rank's side of a grid job: its inputs lent slab by slab, its slabs
+/// written into the files at their offsets, and their checksums kept for rank 0.
 struct Delivery<'a> {
     plan: SlabPlan,
     row_len: u64,
-    n_outputs: usize,
     slabs: Range<u64>,
     files: &'a [File],
     data_start: u64,
-    sums: Mutex<Vec<Option<Vec<[Dd; 2]>>>>,
-    samples: Vec<(u64, Mutex<Option<Vec<f64>>>)>,
-    /// The whole input fields (every rank reads them), lent slab by slab.
+    /// Σx and Σx² of each output, per slab of this rank's share.
+    sums: Mutex<Vec<Vec<[Dd; 2]>>>,
+    /// The whole input fields (every rank reads them).
     inputs: Vec<Vec<f64>>,
 }
 
-impl Delivery<'_> {
-    fn take(&self, slab: u64, outputs: &[&[f64]]) -> anyhow::Result<()> {
-        if !self.slabs.contains(&slab) {
-            bail!(
-                "backend delivered slab {slab}, outside this rank's share {:?}",
-                self.slabs
-            );
-        }
+impl GridSink for Delivery<'_> {
+    fn fetch(&self, slab: u64) -> anyhow::Result<Vec<&[f64]>> {
         let rows = self.plan.slab(slab);
-        let offset = rows.start * self.row_len;
-        let len = ((rows.end - rows.start) * self.row_len) as usize;
-        if outputs.len() != self.n_outputs || outputs.iter().any(|o| o.len() != len) {
-            bail!("backend delivered slab {slab} with wrong sizes");
-        }
+        let (start, end) = (
+            (rows.start * self.row_len) as usize,
+            (rows.end * self.row_len) as usize,
+        );
+        Ok(self.inputs.iter().map(|f| &f[start..end]).collect())
+    }
+
+    fn deliver(&self, slab: u64, offset: u64, outputs: &[&[f64]]) -> anyhow::Result<()> {
         for (file, values) in self.files.iter().zip(outputs) {
             // SAFETY: f64 has no padding; u8 has alignment 1.
             let bytes = unsafe {
@@ -438,102 +410,29 @@ impl Delivery<'_> {
             file.write_all_at(bytes, self.data_start + offset * 8)
                 .context("output write failed")?;
         }
-        for (index, value) in &self.samples {
-            if (offset..offset + len as u64).contains(index) {
-                let at = (index - offset) as usize;
-                *value.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(outputs.iter().map(|o| o[at]).collect());
-            }
-        }
-        let mut sums = self.sums.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = &mut sums[(slab - self.slabs.start) as usize];
-        if slot.is_some() {
-            bail!("backend delivered slab {slab} twice");
-        }
-        *slot = Some(outputs.iter().map(|o| checksum(o)).collect());
+        let sums = outputs.iter().map(|o| checksum(o)).collect();
+        self.sums.lock().unwrap_or_else(|p| p.into_inner())[(slab - self.slabs.start) as usize] =
+            sums;
         Ok(())
     }
+}
 
+impl Delivery<'_> {
     /// Per-slab Σx and Σx² (hi, lo bits) of every output, then `[point, values…]`
     /// for each sample point in this rank's share.
-    fn encode(&self) -> Vec<u64> {
+    fn encode(&self, samples: &[Option<Vec<f64>>]) -> Vec<u64> {
         let sums = self.sums.lock().unwrap_or_else(|p| p.into_inner());
         let mut words: Vec<u64> = sums
             .iter()
-            .flat_map(|s| s.iter().flatten())
+            .flatten()
             .flat_map(|[s, q]| [s.hi, s.lo, q.hi, q.lo].map(f64::to_bits))
             .collect();
-        for (p, (_, v)) in self.samples.iter().enumerate() {
-            if let Some(values) = &*v.lock().unwrap_or_else(|p| p.into_inner()) {
+        for (p, values) in samples.iter().enumerate() {
+            if let Some(values) = values {
                 words.push(p as u64);
                 words.extend(values.iter().map(|x| x.to_bits()));
             }
         }
         words
-    }
-}
-
-/// Lends the rows of canonical slab `slab` of every input field.
-extern "C" fn fetch(
-    ctx: *const c_void,
-    slab: u64,
-    inputs: *mut RawSlice,
-    n: usize,
-    err: Sink,
-) -> i32 {
-    // SAFETY: `ctx` is the `Delivery` of the running job; `inputs` has room for `n` slices.
-    let (d, out) = unsafe {
-        (
-            &*(ctx as *const Delivery),
-            std::slice::from_raw_parts_mut(inputs, n),
-        )
-    };
-    if n != d.inputs.len() || slab >= d.plan.len() {
-        err.put(&format!(
-            "backend asked for {n} input fields of slab {slab}; the job has {} fields and {} slabs",
-            d.inputs.len(),
-            d.plan.len()
-        ));
-        return abi::FAILED;
-    }
-    let rows = d.plan.slab(slab);
-    let (start, end) = (
-        (rows.start * d.row_len) as usize,
-        (rows.end * d.row_len) as usize,
-    );
-    for (slot, field) in out.iter_mut().zip(&d.inputs) {
-        *slot = RawSlice {
-            ptr: field[start..end].as_ptr(),
-            len: end - start,
-        };
-    }
-    abi::OK
-}
-
-/// Inputs are held whole for the run: nothing to give back.
-extern "C" fn release(_ctx: *const c_void, _slab: u64) {}
-
-extern "C" fn deliver(
-    ctx: *const c_void,
-    slab: u64,
-    outputs: *const RawSlice,
-    n: usize,
-    err: Sink,
-) -> i32 {
-    // SAFETY: `ctx` is the `Delivery` of the running job; `outputs` holds `n` live slices.
-    let (d, outputs) = unsafe {
-        let raw = std::slice::from_raw_parts(outputs, n);
-        let outputs: Vec<&[f64]> = raw
-            .iter()
-            .map(|s| std::slice::from_raw_parts(s.ptr, s.len))
-            .collect();
-        (&*(ctx as *const Delivery), outputs)
-    };
-    match d.take(slab, &outputs) {
-        Ok(()) => abi::OK,
-        Err(e) => {
-            err.put(&format!("{e:#}"));
-            abi::FAILED
-        }
     }
 }

@@ -8,9 +8,12 @@
 
 The backend and workload libraries are bundled in the package (``gearbox/plugins``);
 ``GEARBOX_PLUGIN_PATH`` (like ``PATH``) and ``plugin_dirs=`` add more, searched first.
-Runs release the GIL; Ctrl-C raises ``KeyboardInterrupt`` and cancels the run.
-Errors: ``TypeError`` (unknown parameter, array of the wrong type), ``ValueError``
-(bad value or shape, unknown workload or backend), ``GearboxError`` (the run failed).
+Runs release the GIL; Ctrl-C raises ``KeyboardInterrupt`` and cancels the run,
+``timeout=`` raises ``TimeoutError`` and cancels it, and a run still going on
+another thread when the interpreter exits is cancelled rather than holding the
+exit up. Errors: ``TypeError`` (unknown parameter, array of the wrong type),
+``ValueError`` (bad value or shape, unknown workload or backend), ``GearboxError``
+(the run failed).
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import json
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from . import _gearbox
 from ._gearbox import GearboxError, Session
 
 __all__ = [
@@ -52,6 +57,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 ParamValue = Union[int, float, str]
 
 _sessions: Dict[Tuple[str, ...], Session] = {}
+
+# Runs on other threads are cancelled as the interpreter exits, before it waits
+# for those threads (threading's own exit hook; plain atexit would come after).
+getattr(threading, "_register_atexit", __import__("atexit").register)(_gearbox.cancel_all)
 
 
 def _session(plugin_dirs: Sequence[PathLike] = ()) -> Session:
@@ -126,7 +135,13 @@ class Result:
         """The output arrays of a grid run, by name (empty for a series)."""
 
     def to_dict(self) -> Dict[str, Any]:
-        """The run as the CLI's ``gearbox run --json`` prints it (docs/JSON.md, schema 1)."""
+        """The run as the CLI's ``gearbox run --json`` prints it (docs/JSON.md, schema 1).
+        A grid's checksums are computed from the output arrays when first asked for
+        (a run computes none it is not asked for)."""
+        result = self._record["result"]
+        if self.kind == "grid" and not result["checksums"] and self.outputs:
+            names = list(self.outputs)
+            result["checksums"] = json.loads(_gearbox.checksums(names, [self.outputs[n] for n in names]))
         return copy.deepcopy(self._record)
 
     @property
@@ -224,8 +239,29 @@ def _split(params: Dict[str, Any]) -> Tuple[List[Tuple[str, str]], List[Tuple[st
         if isinstance(value, (int, float, str, np.integer, np.floating)):
             values.append((name, str(value)))
         else:
-            arrays.append((name, value))
+            arrays.append((name, _as_input(value)))
     return values, arrays
+
+
+def _as_input(value: Any) -> Any:
+    """An input array as the kernels read it: float64 arrays in C order (read-only
+    ones included) as they are; other real floats (float32, float16, another byte
+    order), Fortran order and strided views converted once, here; anything else
+    unchanged, for the native side to refuse by name."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        if value.dtype != np.float64 or not value.flags.c_contiguous or not value.flags.aligned:
+            return np.ascontiguousarray(value, dtype=np.float64)
+    return value
+
+
+def _outputs_dtype(dtype: Any) -> Optional[np.dtype]:
+    """``dtype=``: ``None`` or float64 (as computed), or float32 (converted once)."""
+    if dtype is None:
+        return None
+    wanted = np.dtype(dtype)
+    if wanted not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise TypeError(f"dtype must be float64 or float32, got {wanted}")
+    return None if wanted == np.float64 else wanted
 
 
 def _check_threads(threads: Optional[int]) -> None:
@@ -243,25 +279,64 @@ def run(
     threads: Optional[int] = None,
     adapter: Optional[str] = None,
     plugin_dirs: Sequence[PathLike] = (),
+    out: Union[None, Sequence[np.ndarray], Dict[str, np.ndarray]] = None,
+    dtype: Any = None,
+    timeout: Optional[float] = None,
     **params: Any,
 ) -> Result:
     """Runs ``workload`` on ``backend`` and returns its :class:`Result`.
 
     Keyword arguments are the workload's parameters (``gearbox.workloads()`` lists
     them: ``n=10**9`` for a series, ``grid="500x800x300"`` for velocity) and, for a
-    grid workload, its axes and input fields as float64 C-contiguous NumPy arrays of
-    the grid's shape (``latitude=…, radius=…, longitude=…, vlat=…, vlon=…, vrad=…``):
-    all of them, or none to have the workload generate them.
+    grid workload, its axes and input fields as NumPy arrays
+    (``latitude=…, radius=…, longitude=…, vlat=…, vlon=…, vrad=…``): all of them,
+    or none to have the workload generate them. Without ``grid=``, the grid takes
+    the arrays' shape (arrays that disagree are a ``ValueError`` naming them).
+    float64 arrays in C order are read in place, read-only ones too; float32 (or
+    other float) arrays, Fortran-ordered arrays and strided views are converted to
+    float64 in C order once, before the run.
+
+    The outputs are new float64 NumPy arrays the backend computes into directly
+    (nothing is copied after the run); ``out=``: arrays of your own to compute into
+    instead (float64, C order, the grid's shape; a list in the workload's output
+    order, or a dict by name), e.g. the previous run's, to reuse their memory;
+    ``dtype=numpy.float32``: float32 outputs (computed in float64, converted once).
 
     backend: "serial", "rayon" or "wgpu" (or another found); threads: worker threads
     of a CPU backend (default: all cores); adapter: part of a GPU adapter's name;
-    plugin_dirs: more directories to search, before GEARBOX_PLUGIN_PATH and the bundled ones.
+    plugin_dirs: more directories to search, before GEARBOX_PLUGIN_PATH and the
+    bundled ones; timeout: seconds after which the run is cancelled and
+    ``TimeoutError`` raised (default: none).
     """
+    return _run(workload, backend, threads, adapter, plugin_dirs, out, dtype, timeout, False, params)
+
+
+def _run(
+    workload: str,
+    backend: str,
+    threads: Optional[int],
+    adapter: Optional[str],
+    plugin_dirs: Sequence[PathLike],
+    out: Union[None, Sequence[np.ndarray], Dict[str, np.ndarray]],
+    dtype: Any,
+    timeout: Optional[float],
+    checksums: bool,
+    params: Dict[str, Any],
+) -> Result:
+    """:func:`run`, computing the grid checksums during the run when ``checksums``."""
     _check_threads(threads)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    narrow = _outputs_dtype(dtype)
+    if narrow is not None and out is not None:
+        raise TypeError("give out= or dtype=, not both (out= arrays are float64)")
     values, arrays = _split(params)
+    targets = out if out is None or isinstance(out, dict) else list(out)
     record, names, outputs = _session(plugin_dirs).run(
-        workload, values, arrays, backend, threads, adapter
+        workload, values, arrays, backend, threads, adapter, targets, checksums, timeout
     )
+    if narrow is not None:
+        outputs = [o.astype(narrow) for o in outputs]
     return Result(json.loads(record), names, outputs)
 
 
@@ -276,6 +351,7 @@ def sum(  # noqa: A001 - gearbox.sum, as NumPy has numpy.sum
     threads: Optional[int] = None,
     adapter: Optional[str] = None,
     plugin_dirs: Sequence[PathLike] = (),
+    timeout: Optional[float] = None,
     **constants: float,
 ) -> Result:
     """Σ term(k) for k = start..=n, the term a formula in ``k`` written as for
@@ -297,7 +373,9 @@ def sum(  # noqa: A001 - gearbox.sum, as NumPy has numpy.sum
     params: Dict[str, Any] = {"term": term, "n": n, "from": start, "with": ", ".join(pairs)}
     if exact is not None:
         params["exact"] = repr(float(exact))
-    return run("series", backend=backend, threads=threads, adapter=adapter, plugin_dirs=plugin_dirs, **params)
+    return run(
+        "series", backend=backend, threads=threads, adapter=adapter, plugin_dirs=plugin_dirs, timeout=timeout, **params
+    )
 
 
 #: Numbers (skipped) and names (kept unless called) in a formula.
@@ -323,6 +401,7 @@ def evaluate(
     threads: Optional[int] = None,
     adapter: Optional[str] = None,
     plugin_dirs: Sequence[PathLike] = (),
+    timeout: Optional[float] = None,
     **operands: Any,
 ) -> Union[np.ndarray, Dict[str, np.ndarray]]:
     """Evaluates element-wise formulas written as for NumExpr on any backend::
@@ -338,9 +417,11 @@ def evaluate(
     read in place (float64, C order; others are converted once), and arrays that
     vary along one dimension only, such as ``lat[:, None, None]``, are axes: what
     depends on them alone is computed once per axis value. Other broadcast shapes
-    are expanded to the full shape first. ``out``: arrays (or a dict of them) the
-    results are copied into. backend, threads, adapter, plugin_dirs as for
-    :func:`run`. docs/EXPRESSIONS.md describes the language.
+    are expanded to the full shape first. ``out``: an array (or a dict of them, by
+    output name) to compute the results into: a float64 C-ordered array of the
+    result's shape is written in place, nothing copied; another (float32, strided)
+    gets the result copied in once. backend, threads, adapter, plugin_dirs and
+    timeout as for :func:`run`. docs/EXPRESSIONS.md describes the language.
     """
     statements = list(ex.items()) if isinstance(ex, dict) else [("out", ex)]
     if not statements:
@@ -403,12 +484,20 @@ def evaluate(
                 params[f"_axis{d}"] = np.zeros(n)
     # A lone formula goes as it is (its errors' columns are the user's own).
     text = ex if isinstance(ex, str) else "; ".join(f"{name} = {formula}" for name, formula in statements)
+    given = {} if out is None else out if isinstance(out, dict) else {"out": out}
+    unknown = [name for name in given if name not in dict(statements)]
+    if unknown:
+        raise ValueError(f"out= names {unknown[0]!r}, which is not an output")
+    # Computed in place where the target can be written directly, else copied in once.
+    direct = {name: _direct_target(given.get(name), shape, params.values()) for name, _ in statements}
     result = run(
         "evaluate",
         backend=backend,
         threads=threads,
         adapter=adapter,
         plugin_dirs=plugin_dirs,
+        timeout=timeout,
+        out=direct,
         expr=text,
         shape="x".join(map(str, shape)),
         axes=", ".join(f"{n}:{d}" for d, n in sorted(axes.items())),
@@ -416,14 +505,27 @@ def evaluate(
         **params,
     )
     results = {name: result[name] for name, _ in statements}
-    if out is not None:
-        targets = out if isinstance(out, dict) else {"out": out}
-        for name, target in targets.items():
-            if name not in results:
-                raise ValueError(f"out= names {name!r}, which is not an output")
+    for name, target in given.items():
+        if target is not results[name]:
             np.copyto(target, results[name])
             results[name] = target
     return results if isinstance(ex, dict) else results["out"]
+
+
+def _direct_target(target: Optional[np.ndarray], shape: Tuple[int, ...], inputs: Any) -> np.ndarray:
+    """``target`` when a run can write it in place (float64, C order, writeable, of
+    ``shape``, sharing no memory with the ``inputs``), else a new array for the run."""
+    if (
+        isinstance(target, np.ndarray)
+        and not any(np.may_share_memory(target, a) for a in inputs)
+        and target.dtype == np.float64
+        and target.shape == tuple(shape)
+        and target.flags.c_contiguous
+        and target.flags.writeable
+        and target.flags.aligned
+    ):
+        return target
+    return np.empty(shape)
 
 
 def compare(
@@ -449,16 +551,9 @@ def compare(
             rows.append(Failure(b.name, b.reason or "unavailable"))
             continue
         try:
-            rows.append(
-                run(
-                    workload,
-                    backend=b.name,
-                    threads=None if b.name == "serial" else threads,
-                    adapter=adapter,
-                    plugin_dirs=plugin_dirs,
-                    **params,
-                )
-            )
+            # The checksums, which the cross-check compares, computed during the run.
+            threads_b = None if b.name == "serial" else threads
+            rows.append(_run(workload, b.name, threads_b, adapter, plugin_dirs, None, None, None, True, params))
         except GearboxError as e:
             rows.append(Failure(b.name, str(e)))
     results = [r for r in rows if isinstance(r, Result)]

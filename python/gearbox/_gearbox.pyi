@@ -1,7 +1,7 @@
 """Type stubs of the native module (python/src): use the functions in ``gearbox``."""
 
 from os import PathLike
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -29,8 +29,12 @@ class Session:
         backend: str,
         threads: Optional[int] = None,
         adapter: Optional[str] = None,
+        out: Union[None, Sequence[npt.NDArray[np.float64]], Dict[str, npt.NDArray[np.float64]]] = None,
+        checksums: bool = True,
+        timeout: Optional[float] = None,
     ) -> Tuple[str, List[str], List[npt.NDArray[np.float64]]]:
-        """Runs without the GIL: the run's JSON document, output names, outputs."""
+        """Runs without the GIL: the run's JSON document, output names, outputs
+        (the ``out`` arrays, or new ones the run computed into)."""
     def agreement(
         self,
         workload: str,
@@ -73,3 +77,12 @@ def grid_layout(
 ) -> Tuple[List[int], List[str], List[str], List[str], Optional[Tuple[str, List[int]]]]:
     """A grid's dims, axes, inputs and outputs, and the parameter that sets its
     dims with the dimension each number of its text ("AxBxC") sets."""
+
+def cancel_all() -> None:
+    """Cancels every run in progress and any later one (called as the interpreter exits)."""
+
+def running() -> int:
+    """The number of runs in progress, from any thread."""
+
+def checksums(names: Sequence[str], arrays: Sequence[npt.NDArray[np.float64]]) -> str:
+    """Σx and Σx² of a grid run's output arrays as the run reports them (JSON list)."""

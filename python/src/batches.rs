@@ -75,7 +75,7 @@ pub fn series_partials(
 ) -> PyResult<(String, Vec<Partial>)> {
     let session = session.get();
     let options = BackendOptions { threads, adapter };
-    worker::run(py, |cancel| {
+    worker::run(py, None, |cancel| {
         let instance = series(session.instance(workload, &params)?)?;
         let plan = plan(&instance)?;
         let (backend, load) = session.open(backend, &options)?;

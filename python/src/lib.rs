@@ -23,6 +23,9 @@ fn _gearbox(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(batches::series_partials, m)?)?;
     m.add_function(wrap_pyfunction!(batches::series_fold, m)?)?;
     m.add_function(wrap_pyfunction!(batches::grid_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(worker::cancel_all, m)?)?;
+    m.add_function(wrap_pyfunction!(worker::running, m)?)?;
+    m.add_function(wrap_pyfunction!(arrays::checksums, m)?)?;
     m.add("GearboxError", m.py().get_type::<error::GearboxError>())?;
     Ok(())
 }

@@ -15,12 +15,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use gearbox_core::BackendOptions;
-use gearbox_host::{GridRequest, Instance, OpenBackend, Outcome, Phase, Registry, json};
+use gearbox_core::Kind;
+use gearbox_host::{GridRequest, Instance, OpenBackend, OutputMemory, Phase, Registry, json};
 use numpy::PyArrayDyn;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::arrays::{self, Input};
+use crate::arrays;
 use crate::error::Failure;
 use crate::worker;
 
@@ -77,22 +78,8 @@ pub struct Session {
     backends_json: OnceLock<String>,
 }
 
-/// A finished run for Python: its schema-1 JSON, output names and fields.
-struct Done {
-    record: String,
-    dims: Vec<u64>,
-    names: Vec<String>,
-    fields: Vec<Vec<f64>>,
-}
-
-/// What Python asked to run.
-struct Job<'a> {
-    workload: &'a str,
-    params: Vec<(String, String)>,
-    arrays: Vec<Input<'a>>,
-    backend: &'a str,
-    options: BackendOptions,
-}
+/// A grid run's outputs: their names and the NumPy arrays the run computes into.
+type GridOutputs<'py> = (Vec<String>, Vec<Bound<'py, PyArrayDyn<f64>>>);
 
 impl Session {
     /// The slot of this process's backend for `key`, added empty the first time.
@@ -139,13 +126,14 @@ impl Session {
         Ok((backend, start.elapsed().as_secs_f64()))
     }
 
-    /// `workload` with `params`, after checking the parameters' names.
-    pub(crate) fn instance<'s>(
-        &'s self,
-        workload: &str,
+    /// The workload library `name`, and the parameters given checked against
+    /// those it declares.
+    fn workload(
+        &self,
+        name: &str,
         params: &[(String, String)],
-    ) -> Result<Instance<'s>, Failure> {
-        let lib = self.registry.workload(workload).ok_or_else(|| {
+    ) -> Result<&gearbox_host::WorkloadLib, Failure> {
+        let lib = self.registry.workload(name).ok_or_else(|| {
             let known: Vec<&str> = self
                 .registry
                 .workloads
@@ -153,20 +141,40 @@ impl Session {
                 .map(|w| w.info.name.as_str())
                 .collect();
             Failure::Value(format!(
-                "unknown workload {} (found: {})",
-                workload,
+                "unknown workload {name} (found: {})",
                 known.join(", ")
             ))
         })?;
         let declared: Vec<&str> = lib.info.params.iter().map(|p| p.name.as_str()).collect();
-        if let Some((name, _)) = params.iter().find(|(n, _)| !declared.contains(&n.as_str())) {
+        if let Some((param, _)) = params.iter().find(|(n, _)| !declared.contains(&n.as_str())) {
             return Err(Failure::Type(format!(
-                "{}: unknown parameter {name} (it takes {})",
-                workload,
+                "{name}: unknown parameter {param} (it takes {})",
                 declared.join(", ")
             )));
         }
-        lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        Ok(lib)
+    }
+
+    /// Checks that `backend` was found.
+    fn check_backend(&self, backend: &str) -> Result<(), Failure> {
+        let names = self.registry.backend_names();
+        if names.iter().any(|b| b == backend) {
+            return Ok(());
+        }
+        Err(Failure::Value(format!(
+            "unknown backend {backend} (found: {})",
+            names.join(", ")
+        )))
+    }
+
+    /// `workload` with `params`, after checking the parameters' names.
+    pub(crate) fn instance<'s>(
+        &'s self,
+        workload: &str,
+        params: &[(String, String)],
+    ) -> Result<Instance<'s>, Failure> {
+        self.workload(workload, params)?
+            .instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(Failure::value)
     }
 
@@ -177,35 +185,24 @@ impl Session {
         name: &str,
         options: &BackendOptions,
     ) -> Result<(Arc<OpenBackend>, f64), Failure> {
-        if !self.registry.backend_names().iter().any(|b| b == name) {
-            return Err(Failure::Value(format!(
-                "unknown backend {} (found: {})",
-                name,
-                self.registry.backend_names().join(", ")
-            )));
-        }
+        self.check_backend(name)?;
         let key = (name.to_string(), options.threads, options.adapter.clone());
         self.backend(key).map_err(Failure::run)
     }
 
-    /// Runs `job` (on the worker thread), polling `cancel`.
-    fn execute(&self, job: &Job<'_>, cancel: &AtomicBool) -> Result<Done, Failure> {
-        let instance = self.instance(job.workload, &job.params)?;
-        let mut request = GridRequest::default();
-        if instance.info().kind == gearbox_core::Kind::Grid {
-            let layout = instance.layout().map_err(Failure::value)?;
-            let about = format!("{} (grid {:?})", job.workload, layout.dims);
-            request.arrays = arrays::grid_arrays(&about, &layout, &job.arrays)?;
-            request.keep_outputs = true;
-        } else if let Some(array) = job.arrays.first() {
-            return Err(Failure::Type(format!(
-                "{}: unexpected array {} (a series takes no arrays)",
-                job.workload, array.name
-            )));
-        }
-        let (backend, load) = self.open(job.backend, &job.options)?;
-        let mut finished = gearbox_host::execute(&backend, &instance, &request, cancel)
-            .map_err(Failure::of_run)?;
+    /// Runs `instance` with `request` on `backend` (on the worker thread), polling
+    /// `cancel`; returns the run's JSON document.
+    fn execute(
+        &self,
+        instance: &Instance<'_>,
+        request: &GridRequest<'_>,
+        backend: &str,
+        options: &BackendOptions,
+        cancel: &AtomicBool,
+    ) -> Result<String, Failure> {
+        let (backend, load) = self.open(backend, options)?;
+        let mut finished =
+            gearbox_host::execute(&backend, instance, request, cancel).map_err(Failure::of_run)?;
         finished.phases.insert(
             0,
             Phase {
@@ -213,21 +210,7 @@ impl Session {
                 seconds: load,
             },
         );
-        let record = json::document("run", json::run(&instance, &backend, &finished)).to_string();
-        Ok(match finished.outcome {
-            Outcome::Grid(grid) => Done {
-                record,
-                dims: grid.layout.dims,
-                names: grid.layout.outputs,
-                fields: grid.arrays,
-            },
-            Outcome::Series { .. } => Done {
-                record,
-                dims: Vec::new(),
-                names: Vec::new(),
-                fields: Vec::new(),
-            },
-        })
+        Ok(json::document("run", json::run(instance, &backend, &finished)).to_string())
     }
 }
 
@@ -285,8 +268,9 @@ impl Session {
     }
 
     /// Runs `workload` on `backend` without the GIL; returns the run's JSON document,
-    /// the output names and the outputs (grids only).
-    #[pyo3(signature = (workload, params, arrays, backend, threads=None, adapter=None))]
+    /// the output names and the outputs (grids only): the `out` arrays when given,
+    /// else new ones. Checksums only when `checksums`; cancelled after `timeout` s.
+    #[pyo3(signature = (workload, params, arrays, backend, threads=None, adapter=None, out=None, checksums=true, timeout=None))]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn run<'py>(
         &self,
@@ -297,21 +281,87 @@ impl Session {
         backend: &str,
         threads: Option<usize>,
         adapter: Option<String>,
+        out: Option<Bound<'py, PyAny>>,
+        checksums: bool,
+        timeout: Option<f64>,
     ) -> PyResult<(String, Vec<String>, Vec<Bound<'py, PyArrayDyn<f64>>>)> {
+        let deadline = worker::deadline(timeout)?;
         let borrowed = arrays
             .iter()
             .map(|(name, value)| Ok((name.clone(), arrays::borrow(name, value)?)))
             .collect::<Result<Vec<_>, Failure>>()?;
-        let job = Job {
-            workload,
-            params,
-            arrays: arrays::inputs(&borrowed),
-            backend,
-            options: BackendOptions { threads, adapter },
+        // A buffer export on every input for the run: NumPy refuses to resize them.
+        let _exports = arrays::lock(&arrays)?;
+        let inputs = arrays::inputs(&borrowed);
+        let lib = self.workload(workload, &params)?;
+        let given: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut instance = lib
+            .instantiate(given.iter().copied())
+            .map_err(Failure::value)?;
+        let mut request = GridRequest {
+            checksums,
+            ..GridRequest::default()
         };
-        let done = worker::run(py, |cancel| self.execute(&job, cancel))?;
-        let fields = arrays::outputs(py, &done.dims, done.fields)?;
-        Ok((done.record, done.names, fields))
+        let mut written = Vec::new();
+        let (names, fields): GridOutputs<'py> = if lib.info.kind == Kind::Grid {
+            let layout = instance.layout().map_err(Failure::value)?;
+            if let Some(shape) = arrays::grid_shape(workload, &layout, &inputs)?
+                && shape != layout.dims
+            {
+                instance = lib
+                    .instantiate_for_shape(&given, &shape)
+                    .map_err(Failure::value)?;
+            }
+            let layout = instance.layout().map_err(Failure::value)?;
+            let about = format!("{workload} (grid {:?})", layout.dims);
+            request.arrays = arrays::grid_arrays(&about, &layout, &inputs)?;
+            let fields = match &out {
+                Some(out) => arrays::out_list(&about, &layout.outputs, out)?,
+                None => {
+                    gearbox_host::memory::ensure(
+                        &format!("the outputs of {about}"),
+                        u128::from(layout.len()) * layout.outputs.len() as u128 * 8,
+                    )
+                    .map_err(Failure::run)?;
+                    arrays::new_outputs(py, layout.outputs.len(), &layout.dims)
+                        .into_iter()
+                        .map(Bound::into_any)
+                        .collect()
+                }
+            };
+            written = arrays::borrow_out(&about, &layout.outputs, &layout.dims, &fields)?;
+            let fields = fields
+                .into_iter()
+                .map(|f| f.cast_into::<PyArrayDyn<f64>>().map_err(PyErr::from))
+                .collect::<PyResult<_>>()?;
+            (layout.outputs, fields)
+        } else if let Some(array) = inputs.first() {
+            return Err(Failure::Type(format!(
+                "{workload}: unexpected array {} (a series takes no arrays)",
+                array.name
+            ))
+            .into());
+        } else if out.is_some() {
+            return Err(Failure::Type(format!("{workload}: out= is for grid workloads")).into());
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let slices = written
+            .iter_mut()
+            .map(|w| w.as_slice_mut().expect("checked C-contiguous"))
+            .collect();
+        request.outputs = (!fields.is_empty()).then(|| OutputMemory::new(slices));
+        self.check_backend(backend)?;
+        let options = BackendOptions { threads, adapter };
+        let record = worker::run(py, deadline, |cancel| {
+            self.execute(&instance, &request, backend, &options, cancel)
+        })?;
+        drop(request);
+        drop(written);
+        Ok((record, names, fields))
     }
 
     /// How the run record `record` of `workload` with `params` compares with the

@@ -1,8 +1,8 @@
 //! gearbox-host as a library: grids from arrays in memory with outputs kept in
-//! memory give the same values as the file path, on every backend; bad arrays are
-//! refused with a message naming what is wrong.
+//! memory (the host's, or the caller's) give the same values as the file path, on
+//! every backend; bad arrays are refused with a message naming what is wrong.
 
-use gearbox_host::grid::{GridArrays, GridOutcome, GridRequest};
+use gearbox_host::grid::{GridArrays, GridOutcome, GridRequest, OutputMemory, checksums_of};
 use gearbox_host::kit::{self, ScratchDir};
 use gearbox_host::{Instance, Outcome, Silent, execute, npy};
 
@@ -138,6 +138,70 @@ fn arrays_of_the_wrong_shape_are_refused() {
     );
     assert!(
         message.contains("expected 3 axes and 3 input fields"),
+        "{message}"
+    );
+}
+
+#[test]
+fn outputs_are_computed_into_the_callers_memory_with_checksums_only_when_asked() {
+    for backend in kit::backends() {
+        let instance = instance();
+        let layout = instance.layout().unwrap();
+        let kept = velocity(
+            backend,
+            &GridRequest {
+                keep_outputs: true,
+                ..GridRequest::default()
+            },
+        );
+        let mut memory: Vec<Vec<f64>> = vec![vec![f64::NAN; layout.len() as usize]; 3];
+        let request = GridRequest {
+            outputs: Some(OutputMemory::new(
+                memory.iter_mut().map(Vec::as_mut_slice).collect(),
+            )),
+            checksums: false,
+            ..GridRequest::default()
+        };
+        // Twice: the memory is lent back after each run.
+        for _ in 0..2 {
+            let lent = velocity(backend, &request);
+            assert!(lent.arrays.is_empty() && lent.checksums.is_empty());
+            assert_eq!(lent.samples, kept.samples, "{}", backend.name);
+        }
+        drop(request);
+        for (ours, theirs) in memory.iter().zip(&kept.arrays) {
+            assert!(
+                ours.iter()
+                    .zip(theirs)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{} wrote other values into the caller's memory",
+                backend.name
+            );
+        }
+        // The checksums of the arrays, computed afterwards, are the run's own bits.
+        let fields: Vec<&[f64]> = memory.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            checksums_of(&layout.dims, &layout.outputs, &fields),
+            kept.checksums
+        );
+    }
+}
+
+#[test]
+fn output_memory_of_the_wrong_size_is_refused() {
+    let backend = &kit::backends()[0];
+    let instance = instance();
+    let mut short = vec![0.0; 5];
+    let request = GridRequest {
+        outputs: Some(OutputMemory::new(vec![short.as_mut_slice()])),
+        ..GridRequest::default()
+    };
+    let message = format!(
+        "{:#}",
+        execute(backend, &instance, &request, &Silent).unwrap_err()
+    );
+    assert!(
+        message.contains("the output memory has fields of [5] values"),
         "{message}"
     );
 }

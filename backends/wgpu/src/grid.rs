@@ -1,7 +1,8 @@
 //! Grids on the GPU: the canonical slabs of a job go through in batches that fit
 //! the adapter's storage-buffer limit; each batch's inputs are uploaded (the
 //! host's, or generated on the CPU by the workload), one invocation runs per
-//! point, and the outputs are read back and delivered slab by slab. Two sets of
+//! point, and the outputs are read back (into the host's memory, where it keeps
+//! the outputs) and delivered slab by slab. Two sets of
 //! buffers take turns, so the next batch is uploaded and the last one read back
 //! and delivered while the GPU computes.
 
@@ -432,7 +433,17 @@ fn deliver(
             .chunks(field_len)
             .map(|field| &field[start..start + len])
             .collect();
-        job.deliver(slab, &outputs)?;
+        // Read back into the host's own memory where it keeps the outputs.
+        match job.destination(slab) {
+            Some(mut destination) => {
+                for (to, from) in destination.iter_mut().zip(&outputs) {
+                    to.copy_from_slice(from);
+                }
+                let destination: Vec<&[f64]> = destination.iter().map(|d| &**d).collect();
+                job.deliver(slab, &destination)?;
+            }
+            None => job.deliver(slab, &outputs)?,
+        }
         control.advance(1);
     }
     Ok(())
