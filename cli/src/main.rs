@@ -34,7 +34,7 @@ fn run_command() -> ExitCode {
     };
     let registry = match found {
         Ok(registry) => registry,
-        Err(e) => return failure::report(&failure::usage(format!("{e:#}"))),
+        Err(e) => return failure::report(&e),
     };
     if registry.workloads.is_empty() && args::names_a_workload(&argv) {
         return failure::report(&failure::usage(registry.nothing_found()));

@@ -37,12 +37,14 @@
 //! - [`memory`]: sizes from input checked against the memory available (machine and cgroups) before allocating;
 //! - [`crash`]: naming the library (or mapped input file) a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests;
+//! - [`error`]: the [`ErrorKind`] of an error (usage, not found, bad parameter, load, plugin, …) for front ends to map;
 //! - [`usage`]: usage errors (a bad request) told apart from failed runs.
 
 pub mod agree;
 pub mod backend;
 pub mod crash;
 mod decimal;
+pub mod error;
 pub mod grid;
 pub mod inputs;
 pub mod instance;
@@ -61,8 +63,8 @@ pub use backend::{
     SeriesRun, Silent,
 };
 pub use decimal::decimal;
+pub use error::{Error, ErrorKind, kind_of, usage};
 pub use grid::{GridArrays, GridOutcome, GridRequest};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};
 pub use loader::{BackendLib, BackendSlot, Registry, WorkloadLib};
-pub use usage::{Usage, is_usage, usage};
