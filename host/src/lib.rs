@@ -34,6 +34,7 @@
 //! - [`job`]: one run of any kind, timed, as typed values;
 //! - [`json`]: runs, workloads and backends as JSON (schema 1, docs/JSON.md);
 //! - [`npy`]: NumPy `.npy` files;
+//! - [`disk`]: disk space for a set of output files checked before any is created;
 //! - [`memory`]: sizes from input checked against the memory available (machine and cgroups) before allocating;
 //! - [`crash`]: naming the library (or mapped input file) a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests;
@@ -44,6 +45,7 @@ pub mod agree;
 pub mod backend;
 pub mod crash;
 mod decimal;
+pub mod disk;
 pub mod error;
 pub mod grid;
 pub mod inputs;

@@ -147,3 +147,28 @@ fn the_host_gives_each_mistake_in_a_request_its_kind() {
     assert_eq!(open("abacus"), Some(ErrorKind::NotFound));
 }
 
+#[test]
+fn a_full_disk_is_refused_before_the_run_with_the_whole_sets_size() {
+    // Three outputs of 80 TB each: more than the disk holds, not more than memory needs.
+    let dir = scratch("kinds-disk");
+    let out = dir.join("out");
+    let o = gearbox(&[
+        "run",
+        "velocity",
+        "--grid",
+        "100000x100000x1000",
+        "--backend",
+        "serial",
+        "--quiet",
+        "--json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    fails_as(
+        &o,
+        1,
+        "resources",
+        "not enough disk space for the 3 output files (74505.81 GiB each): 223517.42 GiB needed",
+    );
+    assert!(!out.exists(), "nothing is created");
+}
