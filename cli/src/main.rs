@@ -51,7 +51,7 @@ fn run_command() -> ExitCode {
         Some(("bench", sub)) => bench::bench(&registry, sub, &Local),
         Some(("scale", sub)) => scale::scale(&registry, sub),
         Some(("completions", sub)) => generate::completions(args::command(&registry), sub),
-        Some(("manpage", _)) => generate::manpage(args::command(&registry)),
+        Some(("manpage", sub)) => generate::manpage(args::command(&registry), sub),
         _ => unreachable!("clap requires a known subcommand"),
     };
     match result {
