@@ -4,7 +4,10 @@
 //! its `--json` error document (docs/JSON.md). Python's exceptions for the same
 //! kinds are in python/tests/test_errors.py.
 
-#[allow(dead_code, reason = "shared helpers; this file reads error documents, not results")]
+#[allow(
+    dead_code,
+    reason = "shared helpers; this file reads error documents, not results"
+)]
 mod common;
 
 use std::path::{Path, PathBuf};
