@@ -97,7 +97,7 @@ def test_a_plugin_that_fails_while_made_is_a_gearbox_error(tmp_path, monkeypatch
 
 def test_a_plugin_reading_a_parameter_it_does_not_declare_is_a_gearbox_error(tmp_path):
     dirs = [fixture_dir(tmp_path, "fixture_careless", "gearbox_plugin_careless")]
-    with pytest.raises(gearbox.GearboxError, match="which params\(\) does not declare"):
+    with pytest.raises(gearbox.GearboxError, match=r"which params\(\) does not declare"):
         gearbox.run("careless", mistake="undeclared", backend="serial", plugin_dirs=dirs)
 
 
@@ -106,7 +106,7 @@ def test_a_workload_declared_by_two_libraries_is_a_gearbox_error(tmp_path, monke
     monkeypatch.setenv("GEARBOX_HOSTILE", "basel")
     dirs = [fixture_dir(tmp_path, "fixture_hostile", "gearbox_plugin_hostile")]
     with pytest.raises(gearbox.GearboxError, match="basel is declared by 2 libraries"):
-        gearbox.run("basel", n=10, backend="serial", plugin_dirs=dirs)
+        gearbox.run("basel", backend="serial", plugin_dirs=dirs)
 
 
 def test_too_little_memory_is_a_gearbox_error():
