@@ -42,11 +42,15 @@ pub const EXAMPLES: [(&str, &str); 7] = [
     ),
 ];
 
-/// [`EXAMPLES`] for `--help`: each command line, its description indented below.
+/// [`EXAMPLES`] for `--help`: a table, descriptions in a column from the 50th
+/// character (a longer command line is followed by three spaces).
 fn examples_help() -> String {
     let lines: Vec<String> = EXAMPLES
         .iter()
-        .map(|(command, what)| format!("  {command}\n      {what}"))
+        .map(|(command, what)| {
+            let gap = 47usize.saturating_sub(command.len()).max(3);
+            format!("  {command}{}{what}", " ".repeat(gap))
+        })
         .collect();
     format!("Examples:\n{}", lines.join("\n"))
 }
