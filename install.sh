@@ -36,7 +36,8 @@ gearbox="$prefix/bin/gearbox"
 "$gearbox" completions bash > "$prefix/share/bash-completion/completions/gearbox"
 "$gearbox" completions zsh > "$prefix/share/zsh/site-functions/_gearbox"
 "$gearbox" completions fish > "$prefix/share/fish/vendor_completions.d/gearbox.fish"
-"$gearbox" manpage > "$prefix/share/man/man1/gearbox.1"
+# gearbox.1 and the page of every subcommand it names (gearbox-run.1, gearbox-run-basel.1, …).
+"$gearbox" manpage --dir "$prefix/share/man/man1"
 
 echo "installed gearbox into $prefix:"
 "$gearbox" list | sed -n '/^Backends:/,/^$/p'

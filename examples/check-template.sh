@@ -35,6 +35,15 @@ copy_renamed() {
 copy_renamed series-template altharm
 copy_renamed grid-template polar
 
+# A copy describes its own workload, not the template it came from (the package
+# description and what `gearbox list` shows).
+if grep -i '^description.*template' "$work/altharm/Cargo.toml" "$work/polar/Cargo.toml" ||
+    "$gearbox" list --json --plugin-dir "$plugins" |
+    python3 -c 'import json, sys; sys.exit(0 if any("template" in w["about"].lower() for w in json.load(sys.stdin)["workloads"] if w["name"] in ("altharm", "polar")) else 1)'; then
+    echo "check-template: a copy still calls itself a template" >&2
+    exit 1
+fi
+
 backends=(serial rayon)
 if "$gearbox" list --json | python3 -c 'import json, sys; sys.exit(0 if any(b["name"] == "wgpu" and b["available"] for b in json.load(sys.stdin)["backends"]) else 1)'; then
     backends+=(wgpu)

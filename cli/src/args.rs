@@ -10,15 +10,50 @@ use gearbox_core::backend::check_threads;
 use gearbox_core::{Kind, ParamSpec};
 use gearbox_host::{Registry, WorkloadLib};
 
-const EXAMPLES: &str = "\
-Examples:
-  gearbox run basel --n 1e9                      Basel sum on all cores (rayon)
-  gearbox run kempner --n 1e8 --backend serial   digit-excluded harmonic series, one thread
-  gearbox run velocity --backend wgpu --output out/   grid conversion on the GPU, .npy outputs
-  gearbox list                                   backends and workloads found, with parameters
-  gearbox compare trig --n 1e7                   cross-check every backend against the exact value
-  gearbox bench basel --n 1e9 --repeat 5         timing statistics with a per-phase breakdown
-  gearbox scale basel --threads 1,2 --n 1e8,1e9 --plot basel.svg   speed-up and runtime tables";
+/// Example command lines and what each does, for `--help` and the man page.
+pub const EXAMPLES: [(&str, &str); 7] = [
+    (
+        "gearbox run basel --n 1e9",
+        "Basel sum on all cores (rayon)",
+    ),
+    (
+        "gearbox run kempner --n 1e8 --backend serial",
+        "digit-excluded harmonic series, one thread",
+    ),
+    (
+        "gearbox run velocity --backend wgpu --output out/",
+        "grid conversion on the GPU, .npy outputs",
+    ),
+    (
+        "gearbox list",
+        "backends and workloads found, with parameters",
+    ),
+    (
+        "gearbox compare trig --n 1e7",
+        "cross-check every backend against the exact value",
+    ),
+    (
+        "gearbox bench basel --n 1e9 --repeat 5",
+        "timing statistics with a per-phase breakdown",
+    ),
+    (
+        "gearbox scale basel --threads 1,2 --n 1e8,1e9 --plot basel.svg",
+        "speed-up and runtime tables",
+    ),
+];
+
+/// [`EXAMPLES`] for `--help`: a table, descriptions in a column from the 50th
+/// character (a longer command line is followed by three spaces).
+fn examples_help() -> String {
+    let lines: Vec<String> = EXAMPLES
+        .iter()
+        .map(|(command, what)| {
+            let gap = 47usize.saturating_sub(command.len()).max(3);
+            format!("  {command}{}{what}", " ".repeat(gap))
+        })
+        .collect();
+    format!("Examples:\n{}", lines.join("\n"))
+}
 
 /// Finds `--plugin-dir` values before the full parse (the workloads they hold shape the CLI).
 pub fn plugin_dirs(args: &[String]) -> Vec<PathBuf> {
@@ -71,7 +106,7 @@ pub fn command(registry: &Registry) -> Command {
     Command::new("gearbox")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Brute-force numerics (series sums, grid conversions) on CPU threads or the GPU, with plugins loaded at run time")
-        .after_help(EXAMPLES)
+        .after_help(examples_help())
         .subcommand_required(true)
         .arg_required_else_help(true)
         .arg(

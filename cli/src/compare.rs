@@ -32,7 +32,10 @@ pub fn compare(registry: &Registry, matches: &ArgMatches, jobs: &dyn Jobs) -> an
         let row = match jobs.open_backend(registry, &backend, &opts) {
             Ok((b, _)) => {
                 let run = match jobs.execute(&b, &instance, &request, sub) {
-                    Err(e) if crate::monitor::interrupted() || gearbox_host::is_usage(&e) => {
+                    Err(e)
+                        if crate::monitor::interrupted()
+                            || gearbox_host::kind_of(&e).is_some_and(|k| k.is_request()) =>
+                    {
                         let done: Vec<&str> = rows.iter().map(|r| r.backend.as_str()).collect();
                         let done = if done.is_empty() {
                             "none".into()

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
-use gearbox_host::Interrupted;
+use gearbox_host::{ErrorKind, kind_of};
 
-pub use gearbox_host::usage::{Usage, usage};
+pub use gearbox_host::usage;
 
 /// The command whose failures are also reported as a JSON document on stdout
 /// (set by [`json_errors`] when `--json` is given).
@@ -42,23 +42,34 @@ fn json_error(kind: &str, message: &str, code: u8) {
     println!("{}", gearbox_host::json::document(command, body));
 }
 
-/// Prints `error` as one line and picks the exit code: 2 for usage errors, 130 for
-/// an interrupted run (the line says how far it got), 1 otherwise.
+/// The exit code for an error of `kind`: 2 for a mistake in the request (usage,
+/// not found, unknown or bad parameter), 130 for an interrupted run, 1 otherwise.
+fn exit_code(kind: Option<ErrorKind>) -> u8 {
+    match kind {
+        Some(ErrorKind::Interrupted) => 130,
+        Some(k) if k.is_request() => 2,
+        _ => 1,
+    }
+}
+
+/// Prints `error` as one line and exits with [`exit_code`] of its kind; with
+/// `--json`, also as a JSON document whose `kind` is the error's (`"failed"` when
+/// no site classified it).
 pub fn report(error: &anyhow::Error) -> ExitCode {
     let message = format!("{error:#}").replace('\n', " ");
-    let (kind, label, code) = if error.chain().any(|e| e.is::<Interrupted>()) {
-        ("interrupted", "interrupted", 130)
-    } else if gearbox_host::is_usage(error) {
-        ("usage", "error", 2)
-    } else {
-        ("failed", "error", 1)
+    let kind = kind_of(error);
+    let code = exit_code(kind);
+    let label = match kind {
+        Some(ErrorKind::Interrupted) => "interrupted",
+        _ => "error",
     };
-    json_error(kind, &message, code);
+    json_error(kind.map_or("failed", ErrorKind::name), &message, code);
     eprintln!("gearbox: {label}: {message}");
     ExitCode::from(code)
 }
 
-/// Turns a clap error into one line and exit code 2 (help and version print as usual).
+/// Turns a clap error into one line and exit code 2 (help and version print as
+/// usual); with `--json` its kind is `bad-parameter` for a value a check refused, else `usage`.
 pub fn from_clap(error: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if matches!(
@@ -102,7 +113,12 @@ pub fn from_clap(error: clap::Error) -> ExitCode {
         }
         (None, _) => "; see --help".to_string(),
     };
-    json_error("usage", &format!("{first}{hint}"), 2);
+    // A value a parameter's own check refused; any other mistake on the command line is usage.
+    let kind = match error.kind() {
+        ErrorKind::ValueValidation => gearbox_host::ErrorKind::BadParameter,
+        _ => gearbox_host::ErrorKind::Usage,
+    };
+    json_error(kind.name(), &format!("{first}{hint}"), 2);
     eprintln!("gearbox: error: {first}{hint}");
     ExitCode::from(2)
 }

@@ -5,6 +5,7 @@
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 use gearbox_core::BackendOptions;
+use gearbox_host::error::{ErrorKind, error};
 use gearbox_host::{Finished, GridRequest, Instance, OpenBackend, Registry};
 
 use crate::failure::usage;
@@ -129,7 +130,7 @@ pub fn instantiate<'r>(
 ) -> anyhow::Result<Instance<'r>> {
     let lib = registry
         .workload(name)
-        .ok_or_else(|| usage(format!("unknown workload {name}")))?;
+        .ok_or_else(|| error(ErrorKind::NotFound, format!("unknown workload {name}")))?;
     let params = crate::args::params(lib, matches);
     let input_dir = grid_request(matches).input_dir;
     let instance = match &input_dir {
@@ -143,8 +144,7 @@ pub fn instantiate<'r>(
             lib.instantiate_for_files(&given, dir)
         }
         None => lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), *v))),
-    }
-    .map_err(|e| usage(format!("{e:#}")))?;
+    }?;
     if input_dir.is_some() {
         let layout = instance.layout()?;
         if layout.axes.is_empty() && layout.inputs.is_empty() {

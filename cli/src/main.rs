@@ -34,7 +34,7 @@ fn run_command() -> ExitCode {
     };
     let registry = match found {
         Ok(registry) => registry,
-        Err(e) => return failure::report(&failure::usage(format!("{e:#}"))),
+        Err(e) => return failure::report(&e),
     };
     if registry.workloads.is_empty() && args::names_a_workload(&argv) {
         return failure::report(&failure::usage(registry.nothing_found()));
@@ -51,7 +51,7 @@ fn run_command() -> ExitCode {
         Some(("bench", sub)) => bench::bench(&registry, sub, &Local),
         Some(("scale", sub)) => scale::scale(&registry, sub),
         Some(("completions", sub)) => generate::completions(args::command(&registry), sub),
-        Some(("manpage", _)) => generate::manpage(args::command(&registry)),
+        Some(("manpage", sub)) => generate::manpage(args::command(&registry), sub),
         _ => unreachable!("clap requires a known subcommand"),
     };
     match result {

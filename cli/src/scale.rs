@@ -91,9 +91,7 @@ pub fn scale(registry: &Registry, matches: &ArgMatches) -> anyhow::Result<()> {
         };
         let (backend, _) = job::open_backend(registry, backend_name, &options)?;
         for params in combinations(&lists) {
-            let instance = lib
-                .instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .map_err(|e| crate::failure::usage(format!("{e:#}")))?;
+            let instance = lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
             job::execute(&backend, &instance, &request, sub)?; // warm-up
             let times: Vec<f64> = (0..repeat)
                 .map(|_| job::execute(&backend, &instance, &request, sub).map(|r| r.seconds))

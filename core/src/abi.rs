@@ -27,6 +27,10 @@ pub const ABSENT: i32 = 1;
 pub const FAILED: i32 = 2;
 /// The run was cancelled through its control block.
 pub const CANCELLED: i32 = 3;
+/// Call failed because the callee is broken (it panicked, or read a parameter it
+/// does not declare), not because of its input; the message went to the error
+/// sink. A host that does not know this status reads it as [`FAILED`].
+pub const BROKEN: i32 = 4;
 
 /// An opaque instance owned by the library that made it.
 pub type Handle = *mut c_void;

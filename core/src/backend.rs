@@ -72,6 +72,12 @@ pub struct DeviceInfo {
 #[error("cancelled")]
 pub struct Cancelled;
 
+/// A bug in a library rather than a refused input (status [`abi::BROKEN`] across
+/// the ABI): a panic, or a parameter read that `params()` does not declare.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Broken(pub String);
+
 /// A cancelled series run that still hands back what it finished: the sum of the
 /// plan's first `chunks` chunks (return it instead of [`Cancelled`] when known).
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +124,10 @@ pub(crate) fn status_of(result: anyhow::Result<i32>, err: &Sink) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) if e.is::<Cancelled>() || e.is::<CancelledWithSum>() => abi::CANCELLED,
+        Err(e) if e.is::<Broken>() => {
+            err.put(&format!("{e:#}"));
+            abi::BROKEN
+        }
         Err(e) => {
             err.put(&format!("{e:#}"));
             abi::FAILED
@@ -130,6 +140,7 @@ pub(crate) fn result_of(code: i32, message: String) -> anyhow::Result<i32> {
     match code {
         abi::OK | abi::ABSENT => Ok(code),
         abi::CANCELLED => Err(Cancelled.into()),
+        abi::BROKEN => Err(Broken(message).into()),
         _ if message.is_empty() => Err(anyhow::anyhow!("failed with status {code} and no message")),
         _ => Err(anyhow::anyhow!(message)),
     }

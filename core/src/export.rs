@@ -35,7 +35,7 @@ fn guard(what: &str, err: &Sink, f: impl FnOnce() -> anyhow::Result<i32>) -> i32
                 "{what} panicked: {}",
                 panic_message(payload.as_ref())
             ));
-            abi::FAILED
+            abi::BROKEN
         }
     }
 }

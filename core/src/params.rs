@@ -247,14 +247,15 @@ impl Params {
     pub fn text(&self, name: &str) -> anyhow::Result<&str> {
         self.values.get(name).map(String::as_str).ok_or_else(|| {
             let declared: Vec<String> = self.values.keys().map(|k| format!("--{k}")).collect();
-            anyhow::anyhow!(
+            crate::backend::Broken(format!(
                 "from_params reads parameter --{name}, which params() does not declare (it declares {})",
                 if declared.is_empty() {
                     "none".to_string()
                 } else {
                     declared.join(", ")
                 }
-            )
+            ))
+            .into()
         })
     }
 
@@ -264,11 +265,12 @@ impl Params {
         match self.specs.iter().find(|s| s.name == name) {
             Some(spec) if !kinds.contains(&spec.kind) => {
                 let kinds: Vec<String> = kinds.iter().map(|k| format!("{k:?}")).collect();
-                anyhow::bail!(
+                Err(crate::backend::Broken(format!(
                     "parameter --{name} is declared ParamKind::{:?}, but from_params reads it with Params::{reader}, which reads {} parameters",
                     spec.kind,
                     kinds.join(" or ")
-                )
+                ))
+                .into())
             }
             _ => Ok(raw),
         }

@@ -5,13 +5,13 @@ use std::ffi::c_void;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use anyhow::{anyhow, bail};
 use gearbox_core::abi::{self, BackendVTable, ControlFfi, Handle, SeriesSum, Str};
 use gearbox_core::backend::{call, check_threads};
 use gearbox_core::plan::OrderedSum;
 use gearbox_core::{BackendOptions, Cancelled, ChunkPlan, Dd, DeviceInfo, Kind};
 
 use crate::crash::inside;
+use crate::error::{ErrorKind, error, within};
 use crate::instance::Instance;
 use crate::loader::{BackendLib, read_json};
 
@@ -205,7 +205,8 @@ impl BackendLib {
         Ok(())
     }
 
-    /// Opens the backend, after checking `options` against what it reads.
+    /// Opens the backend, after checking `options` against what it reads ([`ErrorKind::Usage`]);
+    /// a backend that cannot open (no GPU, say) is [`ErrorKind::Load`].
     pub fn open(&self, options: &BackendOptions) -> anyhow::Result<OpenBackend> {
         self.check_options(options)?;
         let json = serde_json::to_string(options)?;
@@ -214,9 +215,12 @@ impl BackendLib {
             || format!("open of {}", self.path.display()),
             || call(|err| (self.vtable.open)(Str::new(&json), &mut handle, err)),
         )
-        .map_err(|e| anyhow!("backend {}: {e:#}", self.info.name))?;
+        .map_err(|e| within(format!("backend {}", self.info.name), ErrorKind::Load, e))?;
         if handle.is_null() {
-            bail!("{}: open returned no backend", self.path.display());
+            return Err(error(
+                ErrorKind::Plugin,
+                format!("{}: open returned no backend", self.path.display()),
+            ));
         }
         let vtable = self.vtable;
         let device: DeviceInfo = inside(
@@ -226,7 +230,8 @@ impl BackendLib {
                     (vtable.device)(handle, out, err)
                 })
             },
-        )?;
+        )
+        .map_err(|e| crate::error::or_kind(ErrorKind::Plugin, e))?;
         Ok(OpenBackend {
             name: self.info.name.clone(),
             path: self.path.clone(),
@@ -299,13 +304,16 @@ impl SeriesRun<'_> {
         );
         match result {
             Ok(_) if out.chunks == part.len() => Ok(out.sum),
-            Ok(_) => bail!(
-                "backend {} summed {} of the {} chunks of a batch of {} and said it had finished",
-                self.backend.name,
-                out.chunks,
-                part.len(),
-                self.instance.info().name
-            ),
+            Ok(_) => Err(error(
+                ErrorKind::Plugin,
+                format!(
+                    "backend {} summed {} of the {} chunks of a batch of {} and said it had finished",
+                    self.backend.name,
+                    out.chunks,
+                    part.len(),
+                    self.instance.info().name
+                ),
+            )),
             Err(e) if e.is::<Cancelled>() => {
                 *self.cut.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some((first, out.chunks.min(part.len()), out.sum));
@@ -317,11 +325,7 @@ impl SeriesRun<'_> {
                 }
                 .into())
             }
-            Err(e) => Err(anyhow!(
-                "{} on {}: {e:#}",
-                self.instance.info().name,
-                self.backend.name
-            )),
+            Err(e) => Err(self.backend.failed(self.instance, e)),
         }
     }
 
@@ -359,7 +363,10 @@ impl OpenBackend {
         monitor: &'a dyn Monitor,
     ) -> anyhow::Result<SeriesRun<'a>> {
         if instance.info().kind != Kind::Series {
-            bail!("{} is not a series workload", instance.info().name);
+            return Err(crate::usage(format!(
+                "{} is not a series workload",
+                instance.info().name
+            )));
         }
         Ok(SeriesRun {
             backend: self,
@@ -390,6 +397,16 @@ impl OpenBackend {
             sum: sum.total(),
             phases: run.into_phases(),
         })
+    }
+
+    /// A run's failure, naming the workload and backend: the plugin's
+    /// ([`ErrorKind::Plugin`]) unless it has a kind already.
+    pub(crate) fn failed(&self, instance: &Instance<'_>, error: anyhow::Error) -> anyhow::Error {
+        within(
+            format!("{} on {}", instance.info().name, self.name),
+            ErrorKind::Plugin,
+            error,
+        )
     }
 
     pub(crate) fn run_grid_raw(

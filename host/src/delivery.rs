@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use gearbox_core::abi::{self, GridJobFfi, RawSlice, RawSliceMut, Sink};
 use gearbox_core::plan::SlabPlan;
 use gearbox_core::{Cancelled, GridLayout};
@@ -335,7 +335,7 @@ impl OpenBackend {
                 partial: None,
             }
             .into(),
-            false => anyhow!("{} on {}: {e:#}", instance.info().name, self.name),
+            false => self.failed(instance, e),
         }
     }
 }

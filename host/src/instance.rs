@@ -1,12 +1,13 @@
 //! A workload instance: a workload library's object made with checked
-//! parameters, and what the host asks of it.
+//! parameters, and what the host asks of it. A call that fails is the plugin's
+//! failure ([`ErrorKind::Plugin`]), unless it says otherwise (memory: [`ErrorKind::Resources`]).
 
-use anyhow::{anyhow, bail};
 use gearbox_core::abi::{self, Handle, KernelFfi, RawSliceMut, Sink};
 use gearbox_core::backend::{Kernel, call};
 use gearbox_core::params::Params;
 use gearbox_core::workload::{GridLayout, WorkloadInfo};
 
+use crate::error::{ErrorKind, error, within};
 use crate::loader::{WorkloadLib, read_json};
 
 /// A workload instance with its parameters.
@@ -57,7 +58,7 @@ impl<'r> Instance<'r> {
     }
 
     fn context<T>(&self, r: anyhow::Result<T>) -> anyhow::Result<T> {
-        r.map_err(|e| anyhow!("{}: {e:#}", self.lib.info.name))
+        r.map_err(|e| within(&self.lib.info.name, ErrorKind::Plugin, e))
     }
 
     /// The exact result, when the workload knows it.
@@ -86,10 +87,13 @@ impl<'r> Instance<'r> {
             (self.lib.vtable.series_range)(self.handle, &mut first, &mut last, err)
         }))?;
         if first > last {
-            bail!(
-                "{}: series range {first}..={last} is empty (first > last)",
-                self.lib.path.display()
-            );
+            return Err(error(
+                ErrorKind::Plugin,
+                format!(
+                    "{}: series range {first}..={last} is empty (first > last)",
+                    self.lib.path.display()
+                ),
+            ));
         }
         Ok((first, last))
     }
@@ -105,9 +109,12 @@ impl<'r> Instance<'r> {
         let layout: GridLayout = self.context(read_json(&self.lib.info.name, |out, err| {
             (self.lib.vtable.grid_layout)(self.handle, out, err)
         }))?;
-        layout
-            .validate()
-            .map_err(|why| anyhow!("{}: {why}", self.lib.path.display()))?;
+        layout.validate().map_err(|why| {
+            error(
+                ErrorKind::Plugin,
+                format!("{}: {why}", self.lib.path.display()),
+            )
+        })?;
         Ok(layout)
     }
 

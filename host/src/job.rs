@@ -79,6 +79,9 @@ pub fn execute(
                 ),
                 need,
             )?;
+            if let Some(dir) = &request.output_dir {
+                crate::disk::ensure_for_npy(dir, layout.outputs.len(), &layout.dims)?;
+            }
             monitor.start(slabs.len(), "slabs");
             let start = Instant::now();
             // Failures of the run itself already name the workload and backend.

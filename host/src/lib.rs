@@ -35,9 +35,11 @@
 //! - [`job`]: one run of any kind, timed, as typed values;
 //! - [`json`]: runs, workloads and backends as JSON (schema 1, docs/JSON.md);
 //! - [`npy`]: NumPy `.npy` files;
+//! - [`disk`]: disk space for a set of output files checked before any is created;
 //! - [`memory`]: sizes from input checked against the memory available (machine and cgroups) before allocating;
 //! - [`crash`]: naming the library (or mapped input file) a fatal signal came from;
 //! - [`kit`]: the cross-backend test kit plugin authors call from their tests;
+//! - [`error`]: the [`ErrorKind`] of an error (usage, not found, bad parameter, load, plugin, …) for front ends to map;
 //! - [`usage`]: usage errors (a bad request) told apart from failed runs.
 
 pub mod agree;
@@ -45,6 +47,8 @@ pub mod backend;
 pub mod crash;
 mod decimal;
 pub mod delivery;
+pub mod disk;
+pub mod error;
 pub mod grid;
 pub mod inputs;
 pub mod instance;
@@ -64,8 +68,8 @@ pub use backend::{
 };
 pub use decimal::decimal;
 pub use delivery::{Delivered, GridSink, SinkJob};
+pub use error::{Error, ErrorKind, kind_of, usage};
 pub use grid::{GridArrays, GridOutcome, GridRequest, OutputMemory};
 pub use instance::Instance;
 pub use job::{Finished, Outcome, execute};
 pub use loader::{BackendLib, BackendSlot, Registry, WorkloadLib};
-pub use usage::{Usage, is_usage, usage};

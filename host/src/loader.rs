@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use gearbox_core::abi::{self, BackendVTable, Handle, Sink, Str, WorkloadVTable};
-use gearbox_core::backend::{BackendInfo, call};
+use gearbox_core::backend::{BackendInfo, Broken, call};
 use gearbox_core::params::{Params, RESERVED_NAMES};
 use gearbox_core::workload::{WorkloadInfo, is_identifier};
 
 use crate::crash::inside;
+use crate::error::{ErrorKind, error, within};
 use crate::instance::Instance;
 
 /// Environment variable listing extra plugin directories (like `PATH`).
@@ -248,10 +249,10 @@ impl Registry {
     pub fn scan(explicit: &[PathBuf]) -> anyhow::Result<Registry> {
         for dir in explicit {
             if !dir.is_dir() {
-                return Err(crate::usage(format!(
-                    "--plugin-dir {}: no such directory",
-                    dir.display()
-                )));
+                return Err(error(
+                    ErrorKind::NotFound,
+                    format!("--plugin-dir {}: no such directory", dir.display()),
+                ));
             }
             if let Err(e) = std::fs::read_dir(dir) {
                 return Err(crate::usage(format!(
@@ -368,16 +369,26 @@ impl Registry {
         names
     }
 
-    /// Loads and opens backend `name`, or says why it is unavailable.
+    /// Loads and opens backend `name`, or says why it is unavailable: a name that is
+    /// no backend's is [`ErrorKind::NotFound`], a library missing or refused [`ErrorKind::Load`].
     pub fn open_backend(
         &self,
         name: &str,
         options: &gearbox_core::BackendOptions,
     ) -> anyhow::Result<crate::OpenBackend> {
-        let lib = self
-            .backend(name)
-            .library
-            .map_err(|why| anyhow!("backend {name} is unavailable: {why}"))?;
+        let lib = self.backend(name).library.map_err(|why| {
+            let names = self.backend_names();
+            match names.iter().any(|n| n == name) {
+                true => error(
+                    ErrorKind::Load,
+                    format!("backend {name} is unavailable: {why}"),
+                ),
+                false => error(
+                    ErrorKind::NotFound,
+                    format!("unknown backend {name} (found: {})", names.join(", ")),
+                ),
+            }
+        })?;
         lib.open(options)
     }
 
@@ -427,7 +438,11 @@ impl Registry {
 
 impl WorkloadLib {
     /// Checks `given` against the declared parameters and makes an instance.
-    /// A workload declared by more than one library is refused, naming the files.
+    /// A workload declared by more than one library is refused, naming the files
+    /// ([`ErrorKind::Load`]); a name not declared is [`ErrorKind::UnknownParameter`];
+    /// a value refused by its kind or by the workload's `create`
+    /// [`ErrorKind::BadParameter`]; a `create` that is broken (it panics, or reads a
+    /// parameter it does not declare) or returns nothing [`ErrorKind::Plugin`].
     pub fn instantiate<'a>(
         &self,
         given: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -437,24 +452,42 @@ impl WorkloadLib {
                 .chain(&self.also_declared_by)
                 .map(|p| p.display().to_string())
                 .collect();
-            bail!(
-                "workload {} is declared by {} libraries: {}; remove all but one",
-                self.info.name,
-                files.len(),
-                files.join(" and ")
-            );
+            return Err(error(
+                ErrorKind::Load,
+                format!(
+                    "workload {} is declared by {} libraries: {}; remove all but one",
+                    self.info.name,
+                    files.len(),
+                    files.join(" and ")
+                ),
+            ));
         }
+        let given: Vec<(&str, &str)> = given.into_iter().collect();
+        let declared = |name: &str| self.info.params.iter().any(|p| p.name == name);
+        let kind = match given.iter().all(|(name, _)| declared(name)) {
+            true => ErrorKind::BadParameter,
+            false => ErrorKind::UnknownParameter,
+        };
         let params = Params::resolve(&self.info.params, given)
-            .map_err(|e| anyhow!("{}: {e}", self.info.name))?;
+            .map_err(|e| error(kind, format!("{}: {e}", self.info.name)))?;
         let json = serde_json::to_string(&params)?;
         let mut handle: Handle = std::ptr::null_mut();
         inside(
             || format!("create of {}", self.path.display()),
             || call(|err| (self.vtable.create)(Str::new(&json), &mut handle, err)),
         )
-        .map_err(|e| anyhow!("{}: {e:#}", self.info.name))?;
+        .map_err(|e| {
+            let kind = match e.is::<Broken>() {
+                true => ErrorKind::Plugin,
+                false => ErrorKind::BadParameter,
+            };
+            within(&self.info.name, kind, e)
+        })?;
         if handle.is_null() {
-            bail!("{}: create returned no instance", self.path.display());
+            return Err(error(
+                ErrorKind::Plugin,
+                format!("{}: create returned no instance", self.path.display()),
+            ));
         }
         Ok(Instance::new(self, handle, params))
     }

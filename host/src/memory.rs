@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use crate::error::{ErrorKind, error};
 
 /// Where the memory a process may still use is bounded, and by how much.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,16 +163,22 @@ pub fn ensure(what: &str, bytes: u128) -> anyhow::Result<()> {
 /// [`ensure`] against a given headroom.
 fn check(what: &str, bytes: u128, headroom: Option<Headroom>) -> anyhow::Result<()> {
     match headroom {
-        Some(h) if bytes > u128::from(h.bytes) => bail!(
-            "{what}: {} of memory needed, only {} available{}",
-            gib(bytes),
-            gib(u128::from(h.bytes)),
-            h.cgroup.map_or(String::new(), |dir| format!(
-                " under the memory limit of cgroup {}",
-                dir.display()
-            ))
-        ),
-        None if bytes > u128::from(u64::MAX) => bail!("{what}: {} of memory needed", gib(bytes)),
+        Some(h) if bytes > u128::from(h.bytes) => Err(error(
+            ErrorKind::Resources,
+            format!(
+                "{what}: {} of memory needed, only {} available{}",
+                gib(bytes),
+                gib(u128::from(h.bytes)),
+                h.cgroup.map_or(String::new(), |dir| format!(
+                    " under the memory limit of cgroup {}",
+                    dir.display()
+                ))
+            ),
+        )),
+        None if bytes > u128::from(u64::MAX) => Err(error(
+            ErrorKind::Resources,
+            format!("{what}: {} of memory needed", gib(bytes)),
+        )),
         _ => Ok(()),
     }
 }
@@ -183,10 +189,13 @@ pub fn zeros(what: &str, len: u64) -> anyhow::Result<Vec<f64>> {
     let mut values = Vec::new();
     let len = usize::try_from(len)?;
     if values.try_reserve_exact(len).is_err() {
-        bail!(
-            "{what}: {} of memory needed, which the system refused",
-            gib(len as u128 * 8)
-        );
+        return Err(error(
+            ErrorKind::Resources,
+            format!(
+                "{what}: {} of memory needed, which the system refused",
+                gib(len as u128 * 8)
+            ),
+        ));
     }
     values.resize(len, 0.0);
     Ok(values)

@@ -1,5 +1,9 @@
 //! How a failure reaches Python: which exception, with gearbox's one-line message.
+//! A gearbox-host error goes by its [`ErrorKind`]: an unknown parameter is a
+//! `TypeError`, another mistake in the request a `ValueError`, the rest (a library
+//! that cannot load, a plugin that failed, too little memory) a `GearboxError`.
 
+use gearbox_host::{ErrorKind, kind_of};
 use pyo3::PyErr;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 
@@ -22,27 +26,33 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// A run failure from any gearbox-host error, with its whole chain on one line;
-    /// a usage error (an option the backend does not read, a bad input) is a value failure.
+    /// A failure from a gearbox-host error of `kind`, with its whole chain on one line.
+    fn of_kind(kind: ErrorKind, e: &anyhow::Error) -> Failure {
+        let message = format!("{e:#}");
+        match kind {
+            ErrorKind::UnknownParameter => Failure::Type(message),
+            k if k.is_request() => Failure::Value(message),
+            _ => Failure::Run(message),
+        }
+    }
+
+    /// A failure from a gearbox-host error by its kind; a run failure when it has none.
     pub fn run(e: anyhow::Error) -> Failure {
-        if gearbox_host::is_usage(&e) {
-            Failure::value(e)
-        } else {
-            Failure::Run(format!("{e:#}"))
-        }
+        Failure::of_kind(kind_of(&e).unwrap_or(ErrorKind::Plugin), &e)
     }
 
-    /// A failure of a run on a backend: cancelled (Ctrl-C) or failed.
+    /// A failure of a run on a backend: as [`Failure::run`], saying so when it was
+    /// cancelled (Ctrl-C, `timeout=`, the interpreter exiting).
     pub fn of_run(e: anyhow::Error) -> Failure {
-        match e.downcast_ref::<gearbox_host::Interrupted>() {
-            Some(_) => Failure::Run(format!("{e:#} (cancelled)")),
-            None => Failure::run(e),
+        match kind_of(&e) {
+            Some(ErrorKind::Interrupted) => Failure::Run(format!("{e:#} (cancelled)")),
+            _ => Failure::run(e),
         }
     }
 
-    /// A value failure from any gearbox-host error.
+    /// A failure from a gearbox-host error by its kind; a value failure when it has none.
     pub fn value(e: anyhow::Error) -> Failure {
-        Failure::Value(format!("{e:#}"))
+        Failure::of_kind(kind_of(&e).unwrap_or(ErrorKind::BadParameter), &e)
     }
 }
 

@@ -22,6 +22,7 @@ from test_arrays import GRID, inputs
         (lambda: gearbox.run("basel", n=10, threads=1.5), TypeError, "threads must be an int"),
         (lambda: gearbox.run("nope"), ValueError, "unknown workload nope"),
         (lambda: gearbox.run("velocity", grid="0x1x1"), ValueError, "--grid"),
+        (lambda: gearbox.sum("1+sn(k)", n=10), ValueError, "unknown function 'sn'"),
         (lambda: gearbox.run("basel", n=10, x=np.zeros(3)), TypeError, "a series takes no arrays"),
         (lambda: gearbox.run("basel", plugin_dirs=["/no/such/dir"]), ValueError, "no such directory"),
     ],
@@ -73,6 +74,41 @@ def test_a_panicking_plugin_is_an_exception_and_python_goes_on(tmp_path):
             gearbox.run("panicky", n=10**6, backend=backend, plugin_dirs=dirs)
         assert "\n" not in str(e.value)
     assert gearbox.run("basel", n=1000, backend="serial").error_ulps <= 1
+
+
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("panic-create", "hostile panicked: deliberate panic in create"),
+        ("null-create", "create returned no instance"),
+    ],
+)
+def test_a_plugin_that_fails_while_made_is_a_gearbox_error(tmp_path, monkeypatch, mode, message):
+    # The plugin's own failure in create, not a value it refused: GearboxError, not ValueError.
+    monkeypatch.setenv("GEARBOX_HOSTILE", mode)
+    dirs = [fixture_dir(tmp_path, "fixture_hostile", "gearbox_plugin_hostile")]
+    with pytest.raises(gearbox.GearboxError, match=message) as e:
+        gearbox.run("hostile", n=10, backend="serial", plugin_dirs=dirs)
+    assert "\n" not in str(e.value)
+
+
+def test_a_plugin_reading_a_parameter_it_does_not_declare_is_a_gearbox_error(tmp_path):
+    dirs = [fixture_dir(tmp_path, "fixture_careless", "gearbox_plugin_careless")]
+    with pytest.raises(gearbox.GearboxError, match=r"which params\(\) does not declare"):
+        gearbox.run("careless", mistake="undeclared", backend="serial", plugin_dirs=dirs)
+
+
+def test_a_workload_declared_by_two_libraries_is_a_gearbox_error(tmp_path, monkeypatch):
+    # A library that cannot be used (here: a second declaration of basel) is a load error.
+    monkeypatch.setenv("GEARBOX_HOSTILE", "basel")
+    dirs = [fixture_dir(tmp_path, "fixture_hostile", "gearbox_plugin_hostile")]
+    with pytest.raises(gearbox.GearboxError, match="basel is declared by 2 libraries"):
+        gearbox.run("basel", backend="serial", plugin_dirs=dirs)
+
+
+def test_too_little_memory_is_a_gearbox_error():
+    with pytest.raises(gearbox.GearboxError, match="of memory needed"):
+        gearbox.run("sincos", n=10**18, backend="serial")
 
 
 def test_gearbox_plugin_path_and_plugin_dirs_add_libraries(tmp_path, monkeypatch):

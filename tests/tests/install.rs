@@ -98,3 +98,60 @@ fn completions_and_man_page_come_from_the_command_line() {
     let bad = gearbox(&["completions", "tcsh"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn every_man_page_named_is_written_and_examples_keep_their_lines() {
+    let dir = scratch("install-man");
+    let o = gearbox(&["manpage", "--dir", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.1")));
+    let top = page("gearbox").expect("gearbox.1 written");
+    // Each page a SUBCOMMANDS section names (gearbox\-run(1), …) is there, at every depth.
+    let mut named = Vec::new();
+    let mut pages = vec![top.clone()];
+    while let Some(text) = pages.pop() {
+        for word in text.split_whitespace() {
+            if let Some(name) = word
+                .strip_suffix("(1)")
+                .filter(|w| w.starts_with("gearbox\\-"))
+            {
+                let name = name.replace("\\-", "-");
+                let text =
+                    page(&name).unwrap_or_else(|_| panic!("{name}(1) is named, not written"));
+                if !named.contains(&name) {
+                    named.push(name);
+                    pages.push(text);
+                }
+            }
+        }
+    }
+    for name in [
+        "gearbox-run",
+        "gearbox-run-basel",
+        "gearbox-list",
+        "gearbox-manpage",
+    ] {
+        assert!(
+            named.iter().any(|n| n == name),
+            "{name} not named: {named:?}"
+        );
+    }
+    assert!(
+        !named.iter().any(|n| n == "gearbox-help"),
+        "a help page is named"
+    );
+    // The examples: a tagged paragraph each, the command line its tag, so that man
+    // never fills them into one paragraph.
+    let examples = top
+        .split(".SH EXAMPLES")
+        .nth(1)
+        .expect("an EXAMPLES section");
+    assert_eq!(examples.matches(".TP").count(), 7, "{examples}");
+    assert!(
+        examples.contains("\\fBgearbox run basel \\-\\-n 1e9\\fR\nBasel sum"),
+        "{examples}"
+    );
+    // `gearbox manpage` alone prints the same top page.
+    let o = gearbox(&["manpage"]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), top);
+}
