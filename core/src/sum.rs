@@ -18,17 +18,27 @@ pub mod avx512;
 const LANES: usize = 16;
 
 /// Σ term(k) for k in `first..=last`, compensated. `term` receives k as an f64,
-/// exact for k < 2⁵³ (every index gearbox accepts in practice); it is inlined into
-/// the loop, so keep it branch-free for the loop to vectorise.
-#[inline(always)]
+/// exact for k < 2⁵³ (every index gearbox accepts in practice); the loop is
+/// compiled for each CPU level (see [`sum_terms_dd`]), so keep `term` small and
+/// branch-free for it to vectorise.
+#[inline]
 pub fn sum_terms(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
     sum_terms_dd(first, last, |k| (term(k), 0.0))
 }
 
-/// Σ term(k) for k in `first..=last` like [`sum_terms`], for terms given as an
-/// unevaluated sum `hi + lo` (|lo| ≤ ulp(hi)): `lo` joins the error lanes.
+crate::dispatched! {
+    /// Σ term(k) for k in `first..=last` like [`sum_terms`], for terms given as an
+    /// unevaluated sum `hi + lo` (|lo| ≤ ulp(hi)): `lo` joins the error lanes.
+    /// Compiled for each CPU level ([`crate::dispatch`]); `term` is compiled into
+    /// each variant when the compiler inlines it.
+    pub fn sum_terms_dd(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
+        sum_lanes(first, last, term)
+    }
+}
+
+/// The loop of [`sum_terms_dd`], inlined into each of its variants.
 #[inline(always)]
-pub fn sum_terms_dd(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
+fn sum_lanes(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
     let count = last - first + 1;
     let blocks = count / LANES as u64;
     let (mut sum, mut err, mut k) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
@@ -100,12 +110,23 @@ impl Lanes {
 
     /// Adds `terms` in order, term `i` to lane `i mod WIDTH` (so the bits do
     /// not depend on how a run is cut into calls, when each call's length is a
-    /// multiple of [`Lanes::WIDTH`]): full batches go through fixed-size arrays,
-    /// so the loop vectorises.
-    #[inline(always)]
+    /// multiple of [`Lanes::WIDTH`]), in a loop compiled for each CPU level.
     pub fn add_all(&mut self, terms: &[f64]) {
+        add_all(self, terms);
+    }
+
+    /// The sum of all lanes, combined in lane order.
+    pub fn total(&self) -> Dd {
+        combine(&self.sum, &self.err)
+    }
+}
+
+crate::dispatched! {
+    /// [`Lanes::add_all`]: full batches go through fixed-size arrays, so the
+    /// loop vectorises.
+    fn add_all(lanes: &mut Lanes, terms: &[f64]) {
         // Locals, indexed: the form that keeps all lanes in vector registers.
-        let (mut sum, mut err) = (self.sum, self.err);
+        let (mut sum, mut err) = (lanes.sum, lanes.err);
         let mut batches = terms.chunks_exact(LANES);
         for batch in &mut batches {
             let batch: &[f64; LANES] = batch.try_into().expect("chunks_exact");
@@ -119,13 +140,8 @@ impl Lanes {
                 err[l] += e;
             }
         }
-        (self.sum, self.err) = (sum, err);
-        self.add(batches.remainder());
-    }
-
-    /// The sum of all lanes, combined in lane order.
-    pub fn total(&self) -> Dd {
-        combine(&self.sum, &self.err)
+        (lanes.sum, lanes.err) = (sum, err);
+        lanes.add(batches.remainder());
     }
 }
 
@@ -166,13 +182,10 @@ impl Reciprocals {
             // SAFETY: the CPU has AVX-512F.
             unsafe { self.add_batches_avx512(base, &mut batches) };
         }
-        for batch in &mut batches {
-            self.add_batch(base, batch);
-        }
-        self.add_batch(base, batches.remainder());
+        add_reciprocal_batches(self, base, &mut batches);
     }
 
-    /// The portable loop: up to [`RECIP_LANES`] values, one per lane, by division.
+    /// The loop by division: up to [`RECIP_LANES`] values, one per lane.
     #[inline(always)]
     fn add_batch(&mut self, base: f64, offsets: &[f64]) {
         for (l, &o) in offsets.iter().enumerate() {
@@ -211,6 +224,21 @@ impl Reciprocals {
     /// The sum of all lanes, combined in lane order.
     pub fn total(&self) -> Dd {
         combine(&self.sum, &self.err)
+    }
+}
+
+crate::dispatched! {
+    /// The batches [`Reciprocals::add_offsets`] has not added, and the
+    /// remainder, by division.
+    fn add_reciprocal_batches(
+        lanes: &mut Reciprocals,
+        base: f64,
+        batches: &mut std::slice::ChunksExact<'_, f64>,
+    ) {
+        for batch in &mut *batches {
+            lanes.add_batch(base, batch);
+        }
+        lanes.add_batch(base, batches.remainder());
     }
 }
 
