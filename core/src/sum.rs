@@ -10,6 +10,7 @@
 //! without a division ([`avx512`]).
 
 use crate::dd::{Dd, two_sum};
+use crate::math::block::{Block, WIDTH};
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx512;
@@ -17,20 +18,32 @@ pub mod avx512;
 /// Independent accumulators: enough to hide add latency behind two AVX-512 vectors.
 const LANES: usize = 16;
 
-/// Σ term(k) for k in `first..=last`, compensated. `term` receives k as an f64,
-/// exact for k < 2⁵³ (every index gearbox accepts in practice); the loop is
-/// compiled for each CPU level (see [`sum_terms_dd`]), so keep `term` small and
-/// branch-free for it to vectorise.
-#[inline]
-pub fn sum_terms(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
-    sum_terms_dd(first, last, |k| (term(k), 0.0))
+/// Σ term(k) for k in `first..=last`, compensated. `term` receives a [`Block`]
+/// of consecutive k (as f64, exact below 2⁵³) and returns their terms: every
+/// function of [`crate::math`] and `+ - * /` take blocks, each one loop over the
+/// lanes compiled for each CPU level, so `|k| log(k) / pow(k, 2.5)` vectorises
+/// in any plugin, however large the term. (The last block of a range is filled
+/// with the indices that follow it; their terms are dropped.)
+pub fn sum_terms(first: u64, last: u64, term: impl Fn(Block) -> Block) -> Dd {
+    let mut lanes = Lanes::new();
+    let mut start = first;
+    loop {
+        let len = (last - start).min(WIDTH as u64 - 1) as usize + 1;
+        lanes.add_all(&term(Block::counting_from(start as f64)).0[..len]);
+        if last - start < WIDTH as u64 {
+            return lanes.total();
+        }
+        start += WIDTH as u64;
+    }
 }
 
 crate::dispatched! {
-    /// Σ term(k) for k in `first..=last` like [`sum_terms`], for terms given as an
+    /// Σ term(k) for k in `first..=last`, compensated, for terms given as an
     /// unevaluated sum `hi + lo` (|lo| ≤ ulp(hi)): `lo` joins the error lanes.
-    /// Compiled for each CPU level ([`crate::dispatch`]); `term` is compiled into
-    /// each variant when the compiler inlines it.
+    /// `term` gets one k (an f64, exact below 2⁵³) at a time, in a loop compiled
+    /// for each CPU level ([`crate::dispatch`]): keep it small and branch-free, so
+    /// the compiler inlines it there and the loop vectorises (a reciprocal and its
+    /// remainder, as in the basel plugin; larger terms belong in [`sum_terms`]).
     pub fn sum_terms_dd(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
         sum_lanes(first, last, term)
     }
@@ -248,7 +261,15 @@ mod tests {
 
     #[test]
     fn sums_every_index_once() {
-        for (first, last) in [(1, 1), (1, 15), (1, 16), (3, 100), (1_000_000, 1_000_037)] {
+        for (first, last) in [
+            (1, 1),
+            (1, 15),
+            (1, 16),
+            (3, 100),
+            (1, 128),
+            (5, 389),
+            (1_000_000, 1_000_037),
+        ] {
             let expected: u64 = (first..=last).sum();
             assert_eq!(
                 sum_terms(first, last, |k| k).to_f64(),
@@ -309,7 +330,9 @@ mod tests {
     #[test]
     fn keeps_terms_below_the_running_ulp() {
         // 1 + 2^-60 · 1024: a plain f64 loop returns exactly 1.
-        let s = sum_terms(0, 1024, |k| if k == 0.0 { 1.0 } else { 2f64.powi(-60) });
+        let s = sum_terms_dd(0, 1024, |k| {
+            (if k == 0.0 { 1.0 } else { 2f64.powi(-60) }, 0.0)
+        });
         assert_eq!(s.to_f64(), 1.0 + 1024.0 * 2f64.powi(-60));
     }
 }
