@@ -158,6 +158,36 @@ crate::dispatched! {
     }
 }
 
+crate::dispatched! {
+    /// Σx and Σx² of `values`, compensated, in eight interleaved lanes (so it
+    /// vectorises, at each CPU level); deterministic for a given slice. The
+    /// checksums of grid outputs.
+    pub fn checksum(values: &[f64]) -> [Dd; 2] {
+        const LANES: usize = 8;
+        let (mut s, mut sc, mut q, mut qc) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        let mut blocks = values.chunks_exact(LANES);
+        for block in &mut blocks {
+            for l in 0..LANES {
+                let (t, e) = two_sum(s[l], block[l]);
+                (s[l], sc[l]) = (t, sc[l] + e);
+                let (t, e) = two_sum(q[l], block[l] * block[l]);
+                (q[l], qc[l]) = (t, qc[l] + e);
+            }
+        }
+        let mut sum = Dd::ZERO;
+        let mut sum_sq = Dd::ZERO;
+        for l in 0..LANES {
+            sum = sum + Dd::new(s[l], sc[l]);
+            sum_sq = sum_sq + Dd::new(q[l], qc[l]);
+        }
+        for &x in blocks.remainder() {
+            sum = sum.add_f64(x);
+            sum_sq = sum_sq.add_f64(x * x);
+        }
+        [sum, sum_sq]
+    }
+}
+
 /// Lanes of [`Reciprocals`]: four AVX-512 registers of eight.
 const RECIP_LANES: usize = 32;
 
