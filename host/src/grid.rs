@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use gearbox_core::abi::{self, GridJobFfi, RawSlice, Sink};
-use gearbox_core::dd::{Dd, two_sum};
+use gearbox_core::dd::Dd;
 use gearbox_core::plan::SlabPlan;
 use gearbox_core::{Cancelled, GridLayout, Kind};
 
@@ -84,32 +84,9 @@ pub struct GridOutcome {
     pub phases: Vec<Phase>,
 }
 
-/// Σx and Σx² of `values`, compensated, in eight interleaved lanes (so it vectorises);
-/// deterministic for a given slice.
-pub fn checksum(values: &[f64]) -> [Dd; 2] {
-    const LANES: usize = 8;
-    let (mut s, mut sc, mut q, mut qc) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-    let mut blocks = values.chunks_exact(LANES);
-    for block in &mut blocks {
-        for l in 0..LANES {
-            let (t, e) = two_sum(s[l], block[l]);
-            (s[l], sc[l]) = (t, sc[l] + e);
-            let (t, e) = two_sum(q[l], block[l] * block[l]);
-            (q[l], qc[l]) = (t, qc[l] + e);
-        }
-    }
-    let mut sum = Dd::ZERO;
-    let mut sum_sq = Dd::ZERO;
-    for l in 0..LANES {
-        sum = sum + Dd::new(s[l], sc[l]);
-        sum_sq = sum_sq + Dd::new(q[l], qc[l]);
-    }
-    for &x in blocks.remainder() {
-        sum = sum.add_f64(x);
-        sum_sq = sum_sq.add_f64(x * x);
-    }
-    [sum, sum_sq]
-}
+/// Σx and Σx² of a slice, compensated: the checksums of grid outputs (in
+/// gearbox-core, so the loop is compiled for each CPU level).
+pub use gearbox_core::sum::checksum;
 
 /// Fixed sample points: for each dimension of size d, indices 0, d/k, d/2, (k−1)d/k, d−1
 /// with k = 3, 4, 5 along the first three dimensions.
