@@ -86,7 +86,7 @@ CASES += [
      [("gearbox basel (hand-tuned plugin)", [str(GEARBOX), "bench", "basel", "--n", "1e9", "--backend", "rayon", "--repeat", "1", "--json", "--quiet"], {}, ("within", 2.0)),
       ("basel_numba.py --parallel", [PY, str(PEERS / "basel_numba.py"), "1000000000", "--parallel"], {}, ("faster", 4))]),
     # Issue 23: a closure over sum_terms, out of tree, within 1.5x of the term's fastest form.
-    ("closure log(k)/k**2.5 (out-of-tree plugin, bench/closure)", "N = 1e8",
+    ("closure log(k)/k**2.5 (out-of-tree plugin: bench/closure)", "N = 1e8",
      ["run", "closure", "--n", "1e8", "--backend", "rayon", "--plugin-dir", str(CLOSURE)],
      [("gearbox series --term 'log(k)/k**2.5'", [str(GEARBOX), "bench", "series", "--term", "log(k)/k**2.5", "--n", "1e8", "--backend", "rayon", "--repeat", "1", "--json", "--quiet"], {}, ("within", 1.5))]),
     ("evaluate sincos", "N = 1e8",
