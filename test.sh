@@ -7,6 +7,19 @@ cargo build --release --workspace
 cargo test --release --workspace
 examples/check-template.sh
 
+# The kernels at every other CPU level this machine runs (issue 23): the tests of the
+# dispatched sums, the math on blocks, the expression evaluator and the series and
+# grid plugins, with GEARBOX_CPU forcing the level (tests/tests/cpu_levels.rs, run
+# above, also compares the levels' bits). `gearbox list` refuses a level the CPU lacks.
+best=$(target/release/gearbox list --json | sed -n 's/.*"cpu_level":"\([a-z0-9]*\)".*/\1/p')
+for level in baseline avx2 avx512; do
+    if [ "$level" != "$best" ] && GEARBOX_CPU=$level target/release/gearbox list >/dev/null 2>&1; then
+        echo "== kernels at GEARBOX_CPU=$level"
+        GEARBOX_CPU=$level cargo test --release -q -p gearbox-core -p gearbox-expr --lib
+        GEARBOX_CPU=$level cargo test --release -q -p gearbox-tests --test basel --test trig --test sincos --test velocity --test expressions
+    fi
+done
+
 # The Python package, installed into target/venv (made on the first run), and its tests.
 venv=target/venv
 if [ ! -x "$venv/bin/python" ]; then

@@ -2,14 +2,15 @@
 
 use gearbox_host::{Registry, json};
 
-/// Prints every backend (opened, to show its device or why it is unavailable)
-/// and every workload with its parameters; with `--files`, only the library
-/// files that would be loaded (none is).
+/// Prints every backend (opened, to show its device or why it is unavailable),
+/// every workload with its parameters, and the CPU level the kernels run at;
+/// with `--files`, only the library files that would be loaded (none is).
 pub fn list(registry: &Registry, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     let as_json = matches.get_flag("json");
     if matches.get_flag("files") {
         return files(registry, as_json);
     }
+    let cpu = gearbox_host::cpu_level()?;
     let backends: Vec<serde_json::Value> = registry
         .backend_names()
         .iter()
@@ -20,6 +21,7 @@ pub fn list(registry: &Registry, matches: &clap::ArgMatches) -> anyhow::Result<(
             registry.workloads.iter().map(json::workload).collect();
         let body = serde_json::json!({
             "search_dirs": registry.dirs,
+            "cpu_level": cpu.name(),
             "backends": backends,
             "workloads": workloads,
             "problems": registry.problems,
@@ -68,6 +70,10 @@ pub fn list(registry: &Registry, matches: &clap::ArgMatches) -> anyhow::Result<(
             println!("  {p}");
         }
     }
+    println!(
+        "\nCPU kernels: {cpu} (the best this CPU runs: {}; GEARBOX_CPU=baseline|avx2|avx512 forces one)",
+        gearbox_core::dispatch::Level::best()
+    );
     print_searched(registry);
     if registry.workloads.is_empty() {
         anyhow::bail!(registry.nothing_found());

@@ -8,6 +8,7 @@
 //!   libraries (authors use only the `export_*!` macros);
 //! - [`plan`], [`dd`], [`sum`] and [`cpu`]: the fixed chunk plan, compensated kernels and the
 //!   ordered reduction that make results independent of thread counts;
+//! - [`dispatch`]: kernels compiled for each CPU level (baseline, AVX2, AVX-512), the best picked at run time;
 //! - [`math`]: elementary f64 functions for kernels, ≤ 1 ulp and vectorising (the same algorithms as the GPU's `<name>_f64`);
 //! - [`wgsl`]: the shared WGSL library every GPU kernel is assembled with.
 
@@ -15,6 +16,7 @@ pub mod abi;
 pub mod backend;
 pub mod cpu;
 pub mod dd;
+pub mod dispatch;
 pub mod export;
 pub mod math;
 pub mod params;

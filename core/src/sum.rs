@@ -10,6 +10,7 @@
 //! without a division ([`avx512`]).
 
 use crate::dd::{Dd, two_sum};
+use crate::math::block::{Block, WIDTH};
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx512;
@@ -17,18 +18,40 @@ pub mod avx512;
 /// Independent accumulators: enough to hide add latency behind two AVX-512 vectors.
 const LANES: usize = 16;
 
-/// Σ term(k) for k in `first..=last`, compensated. `term` receives k as an f64,
-/// exact for k < 2⁵³ (every index gearbox accepts in practice); it is inlined into
-/// the loop, so keep it branch-free for the loop to vectorise.
-#[inline(always)]
-pub fn sum_terms(first: u64, last: u64, term: impl Fn(f64) -> f64) -> Dd {
-    sum_terms_dd(first, last, |k| (term(k), 0.0))
+/// Σ term(k) for k in `first..=last`, compensated. `term` receives a [`Block`]
+/// of consecutive k (as f64, exact below 2⁵³) and returns their terms: every
+/// function of [`crate::math`] and `+ - * /` take blocks, each one loop over the
+/// lanes compiled for each CPU level, so `|k| log(k) / pow(k, 2.5)` vectorises
+/// in any plugin, however large the term. (The last block of a range is filled
+/// with the indices that follow it; their terms are dropped.)
+pub fn sum_terms(first: u64, last: u64, term: impl Fn(Block) -> Block) -> Dd {
+    let mut lanes = Lanes::new();
+    let mut start = first;
+    loop {
+        let len = (last - start).min(WIDTH as u64 - 1) as usize + 1;
+        lanes.add_all(&term(Block::counting_from(start as f64)).0[..len]);
+        if last - start < WIDTH as u64 {
+            return lanes.total();
+        }
+        start += WIDTH as u64;
+    }
 }
 
-/// Σ term(k) for k in `first..=last` like [`sum_terms`], for terms given as an
-/// unevaluated sum `hi + lo` (|lo| ≤ ulp(hi)): `lo` joins the error lanes.
+crate::dispatched! {
+    /// Σ term(k) for k in `first..=last`, compensated, for terms given as an
+    /// unevaluated sum `hi + lo` (|lo| ≤ ulp(hi)): `lo` joins the error lanes.
+    /// `term` gets one k (an f64, exact below 2⁵³) at a time, in a loop compiled
+    /// for each CPU level ([`crate::dispatch`]): keep it small and branch-free, so
+    /// the compiler inlines it there and the loop vectorises (a reciprocal and its
+    /// remainder, as in the basel plugin; larger terms belong in [`sum_terms`]).
+    pub fn sum_terms_dd(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
+        sum_lanes(first, last, term)
+    }
+}
+
+/// The loop of [`sum_terms_dd`], inlined into each of its variants.
 #[inline(always)]
-pub fn sum_terms_dd(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
+fn sum_lanes(first: u64, last: u64, term: impl Fn(f64) -> (f64, f64)) -> Dd {
     let count = last - first + 1;
     let blocks = count / LANES as u64;
     let (mut sum, mut err, mut k) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
@@ -100,12 +123,23 @@ impl Lanes {
 
     /// Adds `terms` in order, term `i` to lane `i mod WIDTH` (so the bits do
     /// not depend on how a run is cut into calls, when each call's length is a
-    /// multiple of [`Lanes::WIDTH`]): full batches go through fixed-size arrays,
-    /// so the loop vectorises.
-    #[inline(always)]
+    /// multiple of [`Lanes::WIDTH`]), in a loop compiled for each CPU level.
     pub fn add_all(&mut self, terms: &[f64]) {
+        add_all(self, terms);
+    }
+
+    /// The sum of all lanes, combined in lane order.
+    pub fn total(&self) -> Dd {
+        combine(&self.sum, &self.err)
+    }
+}
+
+crate::dispatched! {
+    /// [`Lanes::add_all`]: full batches go through fixed-size arrays, so the
+    /// loop vectorises.
+    fn add_all(lanes: &mut Lanes, terms: &[f64]) {
         // Locals, indexed: the form that keeps all lanes in vector registers.
-        let (mut sum, mut err) = (self.sum, self.err);
+        let (mut sum, mut err) = (lanes.sum, lanes.err);
         let mut batches = terms.chunks_exact(LANES);
         for batch in &mut batches {
             let batch: &[f64; LANES] = batch.try_into().expect("chunks_exact");
@@ -119,13 +153,38 @@ impl Lanes {
                 err[l] += e;
             }
         }
-        (self.sum, self.err) = (sum, err);
-        self.add(batches.remainder());
+        (lanes.sum, lanes.err) = (sum, err);
+        lanes.add(batches.remainder());
     }
+}
 
-    /// The sum of all lanes, combined in lane order.
-    pub fn total(&self) -> Dd {
-        combine(&self.sum, &self.err)
+crate::dispatched! {
+    /// Σx and Σx² of `values`, compensated, in eight interleaved lanes (so it
+    /// vectorises, at each CPU level); deterministic for a given slice. The
+    /// checksums of grid outputs.
+    pub fn checksum(values: &[f64]) -> [Dd; 2] {
+        const LANES: usize = 8;
+        let (mut s, mut sc, mut q, mut qc) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        let mut blocks = values.chunks_exact(LANES);
+        for block in &mut blocks {
+            for l in 0..LANES {
+                let (t, e) = two_sum(s[l], block[l]);
+                (s[l], sc[l]) = (t, sc[l] + e);
+                let (t, e) = two_sum(q[l], block[l] * block[l]);
+                (q[l], qc[l]) = (t, qc[l] + e);
+            }
+        }
+        let mut sum = Dd::ZERO;
+        let mut sum_sq = Dd::ZERO;
+        for l in 0..LANES {
+            sum = sum + Dd::new(s[l], sc[l]);
+            sum_sq = sum_sq + Dd::new(q[l], qc[l]);
+        }
+        for &x in blocks.remainder() {
+            sum = sum.add_f64(x);
+            sum_sq = sum_sq.add_f64(x * x);
+        }
+        [sum, sum_sq]
     }
 }
 
@@ -166,13 +225,10 @@ impl Reciprocals {
             // SAFETY: the CPU has AVX-512F.
             unsafe { self.add_batches_avx512(base, &mut batches) };
         }
-        for batch in &mut batches {
-            self.add_batch(base, batch);
-        }
-        self.add_batch(base, batches.remainder());
+        add_reciprocal_batches(self, base, &mut batches);
     }
 
-    /// The portable loop: up to [`RECIP_LANES`] values, one per lane, by division.
+    /// The loop by division: up to [`RECIP_LANES`] values, one per lane.
     #[inline(always)]
     fn add_batch(&mut self, base: f64, offsets: &[f64]) {
         for (l, &o) in offsets.iter().enumerate() {
@@ -214,13 +270,36 @@ impl Reciprocals {
     }
 }
 
+crate::dispatched! {
+    /// The batches [`Reciprocals::add_offsets`] has not added, and the
+    /// remainder, by division.
+    fn add_reciprocal_batches(
+        lanes: &mut Reciprocals,
+        base: f64,
+        batches: &mut std::slice::ChunksExact<'_, f64>,
+    ) {
+        for batch in &mut *batches {
+            lanes.add_batch(base, batch);
+        }
+        lanes.add_batch(base, batches.remainder());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn sums_every_index_once() {
-        for (first, last) in [(1, 1), (1, 15), (1, 16), (3, 100), (1_000_000, 1_000_037)] {
+        for (first, last) in [
+            (1, 1),
+            (1, 15),
+            (1, 16),
+            (3, 100),
+            (1, 128),
+            (5, 389),
+            (1_000_000, 1_000_037),
+        ] {
             let expected: u64 = (first..=last).sum();
             assert_eq!(
                 sum_terms(first, last, |k| k).to_f64(),
@@ -281,7 +360,9 @@ mod tests {
     #[test]
     fn keeps_terms_below_the_running_ulp() {
         // 1 + 2^-60 · 1024: a plain f64 loop returns exactly 1.
-        let s = sum_terms(0, 1024, |k| if k == 0.0 { 1.0 } else { 2f64.powi(-60) });
+        let s = sum_terms_dd(0, 1024, |k| {
+            (if k == 0.0 { 1.0 } else { 2f64.powi(-60) }, 0.0)
+        });
         assert_eq!(s.to_f64(), 1.0 + 1024.0 * 2f64.powi(-60));
     }
 }

@@ -115,29 +115,39 @@ impl Op {
 /// The loop of an operation pair: one argument, two results.
 pub type PairLoop = fn(&[f64], &mut [f64], &mut [f64]);
 
+/// The loop of a pair: `f` of each lane of `a` into `s` and `c`, compiled for
+/// each CPU level (gearbox_core::dispatch).
+macro_rules! pair {
+    ($f:path) => {{
+        gearbox_core::dispatched! {
+            fn pair(a: &[f64], s: &mut [f64], c: &mut [f64]) {
+                for ((s, c), &x) in s.iter_mut().zip(c.iter_mut()).zip(a) {
+                    (*s, *c) = $f(x);
+                }
+            }
+        }
+        pair
+    }};
+}
+
 /// Operations on the same argument that one CPU loop computes together, sharing
 /// the argument reduction: when a program computes both (`sin(x)` and `cos(x)`),
 /// the evaluator runs the pair's loop once. Same bits as the two alone.
 pub static PAIRS: &[(&str, &str, PairLoop)] = &[
-    ("sin", "cos", |a, s, c| {
-        for ((s, c), &x) in s.iter_mut().zip(c.iter_mut()).zip(a) {
-            (*s, *c) = m::sin_cos(x);
-        }
-    }),
-    ("sind", "cosd", |a, s, c| {
-        for ((s, c), &x) in s.iter_mut().zip(c.iter_mut()).zip(a) {
-            (*s, *c) = m::sin_cos_degrees(x);
-        }
-    }),
+    ("sin", "cos", pair!(m::sin_cos)),
+    ("sind", "cosd", pair!(m::sin_cos_degrees)),
 ];
 
-/// The CPU loop of a closure over one, two or three lanes.
+/// The CPU loop of a closure over one, two or three lanes, compiled for each
+/// CPU level (gearbox_core::dispatch).
 macro_rules! kernel {
     (|$a:ident| $body:expr) => {
         Kernel::Unary({
-            fn block(a: &[f64], out: &mut [f64]) {
-                for (o, &$a) in out.iter_mut().zip(a) {
-                    *o = $body;
+            gearbox_core::dispatched! {
+                fn block(a: &[f64], out: &mut [f64]) {
+                    for (o, &$a) in out.iter_mut().zip(a) {
+                        *o = $body;
+                    }
                 }
             }
             block
@@ -145,9 +155,11 @@ macro_rules! kernel {
     };
     (|$a:ident, $b:ident| $body:expr) => {
         Kernel::Binary({
-            fn block(a: &[f64], b: &[f64], out: &mut [f64]) {
-                for ((o, &$a), &$b) in out.iter_mut().zip(a).zip(b) {
-                    *o = $body;
+            gearbox_core::dispatched! {
+                fn block(a: &[f64], b: &[f64], out: &mut [f64]) {
+                    for ((o, &$a), &$b) in out.iter_mut().zip(a).zip(b) {
+                        *o = $body;
+                    }
                 }
             }
             block
@@ -155,9 +167,11 @@ macro_rules! kernel {
     };
     (|$a:ident, $b:ident, $c:ident| $body:expr) => {
         Kernel::Ternary({
-            fn block(a: &[f64], b: &[f64], c: &[f64], out: &mut [f64]) {
-                for (((o, &$a), &$b), &$c) in out.iter_mut().zip(a).zip(b).zip(c) {
-                    *o = $body;
+            gearbox_core::dispatched! {
+                fn block(a: &[f64], b: &[f64], c: &[f64], out: &mut [f64]) {
+                    for (((o, &$a), &$b), &$c) in out.iter_mut().zip(a).zip(b).zip(c) {
+                        *o = $body;
+                    }
                 }
             }
             block

@@ -206,8 +206,10 @@ impl BackendLib {
     }
 
     /// Opens the backend, after checking `options` against what it reads ([`ErrorKind::Usage`]);
-    /// a backend that cannot open (no GPU, say) is [`ErrorKind::Load`].
+    /// a backend that cannot open (no GPU, say) is [`ErrorKind::Load`]. A `GEARBOX_CPU`
+    /// this CPU cannot honour is refused first ([`crate::cpu_level`]).
     pub fn open(&self, options: &BackendOptions) -> anyhow::Result<OpenBackend> {
+        crate::cpu_level()?;
         self.check_options(options)?;
         let json = serde_json::to_string(options)?;
         let mut handle: Handle = std::ptr::null_mut();

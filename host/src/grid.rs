@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use gearbox_core::abi;
-use gearbox_core::dd::{Dd, two_sum};
+use gearbox_core::dd::Dd;
 use gearbox_core::plan::SlabPlan;
 use gearbox_core::{GridLayout, Kind};
 
@@ -125,32 +125,9 @@ pub struct GridOutcome {
     pub phases: Vec<Phase>,
 }
 
-/// Σx and Σx² of `values`, compensated, in eight interleaved lanes (so it vectorises);
-/// deterministic for a given slice.
-pub fn checksum(values: &[f64]) -> [Dd; 2] {
-    const LANES: usize = 8;
-    let (mut s, mut sc, mut q, mut qc) = ([0.0; LANES], [0.0; LANES], [0.0; LANES], [0.0; LANES]);
-    let mut blocks = values.chunks_exact(LANES);
-    for block in &mut blocks {
-        for l in 0..LANES {
-            let (t, e) = two_sum(s[l], block[l]);
-            (s[l], sc[l]) = (t, sc[l] + e);
-            let (t, e) = two_sum(q[l], block[l] * block[l]);
-            (q[l], qc[l]) = (t, qc[l] + e);
-        }
-    }
-    let mut sum = Dd::ZERO;
-    let mut sum_sq = Dd::ZERO;
-    for l in 0..LANES {
-        sum = sum + Dd::new(s[l], sc[l]);
-        sum_sq = sum_sq + Dd::new(q[l], qc[l]);
-    }
-    for &x in blocks.remainder() {
-        sum = sum.add_f64(x);
-        sum_sq = sum_sq.add_f64(x * x);
-    }
-    [sum, sum_sq]
-}
+/// Σx and Σx² of a slice, compensated: the checksums of grid outputs (in
+/// gearbox-core, so the loop is compiled for each CPU level).
+pub use gearbox_core::sum::checksum;
 
 /// The checksums a run of a grid of shape `dims` would report for the output
 /// `fields` (named `names`, flattened in C order): the same per-slab sums folded

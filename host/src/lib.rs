@@ -24,6 +24,7 @@
 //!
 //! Modules:
 //! - [`agree`]: whether two runs agree within the workload's error bound (compare, the kit);
+//! - [`cpu_level`]: the CPU level the kernels run at (`GEARBOX_CPU` checked);
 //! - [`loader`]: search directories, ABI checks, the [`Registry`] of libraries;
 //! - [`instance`]: a workload [`Instance`] and what the host asks of it;
 //! - [`backend`]: an [`OpenBackend`], the [`Monitor`] a front end passes in, series runs;
@@ -44,6 +45,7 @@
 
 pub mod agree;
 pub mod backend;
+mod cpu;
 pub mod crash;
 mod decimal;
 pub mod delivery;
@@ -66,6 +68,7 @@ pub use backend::{
     Interrupted, Monitor, OpenBackend, PartialSum, Phase, SERIES_BATCH_CHUNKS, SeriesOutcome,
     SeriesRun, Silent,
 };
+pub use cpu::cpu_level;
 pub use decimal::decimal;
 pub use delivery::{Delivered, GridSink, SinkJob};
 pub use error::{Error, ErrorKind, kind_of, usage};

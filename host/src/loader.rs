@@ -229,7 +229,9 @@ pub struct Registry {
 impl Registry {
     /// Finds libraries in `search_dirs(explicit)` and loads the workload libraries.
     /// Backends are loaded on demand ([`Registry::backend`]) so a run pays only for its own.
+    /// A `GEARBOX_CPU` this CPU cannot honour is a usage error ([`crate::cpu_level`]).
     pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Registry> {
+        crate::cpu_level()?;
         let mut registry = Registry::scan(explicit)?;
         registry.load_workloads();
         Ok(registry)

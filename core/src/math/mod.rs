@@ -12,7 +12,12 @@
 //! Families: [`exp`](self::exp()) (exp, exp2, expm1), [`log`](self::log())
 //! (log, log2, log10, log1p), [`pow`](self::pow()) (pow, cbrt, hypot),
 //! trigonometric (sin, cos, tan and their inverses), hyperbolic, [`erf`](self::erf()).
+//!
+//! Each function takes an `f64` or a [`Block`] of lanes ([`Real`]): a closure
+//! over blocks vectorises at the CPU's level in any plugin ([`block`]). The
+//! scalar forms, with their accuracy, are in [`scalar`].
 
+pub mod block;
 mod erf;
 mod exp;
 mod hyperbolic;
@@ -21,16 +26,24 @@ mod log;
 mod pow;
 mod trig;
 
-pub use erf::{erf, erfc};
-pub use exp::{exp, exp2, expm1};
-pub use hyperbolic::{acosh, asinh, atanh, cosh, sinh, tanh};
-pub use inverse::{acos, asin, atan, atan2};
-pub use log::{log, log1p, log2, log10};
-pub use pow::{cbrt, hypot, pow};
-pub use trig::{
-    cos, cosd, degrees, radians, sin, sin_cos, sin_cos_dd, sin_cos_degrees, sin_cos_turns, sind,
-    tan,
+/// The scalar functions (`f64` → `f64`), each within 1 ulp; [`crate::math`]'s
+/// generic forms call them.
+pub mod scalar {
+    pub use super::erf::{erf, erfc};
+    pub use super::exp::{exp, exp2, expm1};
+    pub use super::hyperbolic::{acosh, asinh, atanh, cosh, sinh, tanh};
+    pub use super::inverse::{acos, asin, atan, atan2};
+    pub use super::log::{log, log1p, log2, log10};
+    pub use super::pow::{cbrt, hypot, pow};
+    pub use super::trig::{cos, cosd, degrees, radians, sin, sind, tan};
+}
+
+pub use block::{
+    Block, Real, acos, acosh, asin, asinh, atan, atan2, atanh, cbrt, cos, cosd, cosh, degrees, erf,
+    erfc, exp, exp2, expm1, hypot, log, log1p, log2, log10, map_blocks, pow, radians, sin, sind,
+    sinh, tan, tanh,
 };
+pub use trig::{sin_cos, sin_cos_dd, sin_cos_degrees, sin_cos_turns};
 
 use crate::dd::{fast_two_sum, two_prod, two_sum};
 

@@ -13,9 +13,10 @@ use std::arch::x86_64::*;
 
 use crate::Dd;
 
-/// Whether this CPU runs AVX-512F (checked at run time, cached by std).
+/// Whether the kernels run at the AVX-512 level ([`crate::dispatch::level`]):
+/// the CPU has AVX-512 and `GEARBOX_CPU` does not ask for a lower level.
 pub fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
+    crate::dispatch::level() >= crate::dispatch::Level::Avx512
 }
 
 /// `(q, r)` with q within about one ulp of 1/x and `r = 1 − q·x` (exact, or

@@ -103,11 +103,18 @@ impl Grid for SinCos {
         let [b, b_minus_1] = outputs else {
             unreachable!("the layout has two outputs");
         };
-        let first = slab.rows.start;
+        fill(self.seed, slab.rows.start, b, b_minus_1);
+    }
+}
+
+gearbox_core::dispatched! {
+    /// b and b − 1 for the elements from `first` on, one per value of `b`: the
+    /// kernel, compiled for each CPU level.
+    fn fill(seed: u64, first: u64, b: &mut [f64], b_minus_1: &mut [f64]) {
         let n = b.len();
         let b_minus_1 = &mut b_minus_1[..n];
         for k in 0..n {
-            let a = uniform(self.seed, first + k as u64);
+            let a = uniform(seed, first + k as u64);
             let (s, c) = sin_cos_turns(a);
             let sum = s * s + c * c;
             b[k] = sum;

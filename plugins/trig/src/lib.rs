@@ -256,11 +256,12 @@ impl Series for Trig {
         let full = count / BLOCK as u64;
         let body = self.full_blocks(start, full);
         let rest = (count % BLOCK as u64) as usize;
-        let mut lanes = Lanes::new();
-        if rest > 0 {
-            self.add_block(&mut lanes, start + full * BLOCK as u64, rest);
-        }
-        head + body + lanes.total()
+        let tail = if rest > 0 {
+            last_block(self, start + full * BLOCK as u64, rest)
+        } else {
+            Dd::ZERO
+        };
+        head + body + tail
     }
 
     /// Σ|cos k|/k: the first 2¹⁶ terms summed, then (2/π)·ln(N/2¹⁶) for the rest
@@ -289,16 +290,7 @@ impl Trig {
             // SAFETY: the CPU has AVX-512F.
             return unsafe { blocks::sum(self, start, blocks) };
         }
-        self.portable_blocks(start, blocks)
-    }
-
-    /// [`Trig::full_blocks`] without AVX-512: a division per term.
-    fn portable_blocks(&self, start: u64, blocks: u64) -> Dd {
-        let mut lanes = Lanes::new();
-        for i in 0..blocks {
-            self.add_block(&mut lanes, start + i * BLOCK as u64, BLOCK);
-        }
-        lanes.total()
+        portable_blocks(self, start, blocks)
     }
 
     /// Adds cos(k)/k for k in `base..base + len` (len ≤ BLOCK) to `lanes`.
@@ -312,11 +304,36 @@ impl Trig {
         );
         let j = self.j.as_chunks::<{ Lanes::WIDTH }>().0;
         for g in 0..len.div_ceil(Lanes::WIDTH) {
-            let terms: [f64; Lanes::WIDTH] = std::array::from_fn(|l| {
-                cb.mul_add(cos_j[g][l], -(sb * sin_j[g][l])) / (b + j[g][l])
-            });
+            // A plain loop, not `array::from_fn`: a closure it calls would be
+            // compiled for the baseline CPU, outside the dispatched kernel.
+            let mut terms = [0.0; Lanes::WIDTH];
+            for (l, t) in terms.iter_mut().enumerate() {
+                *t = cb.mul_add(cos_j[g][l], -(sb * sin_j[g][l])) / (b + j[g][l]);
+            }
             lanes.add(&terms[..(len - g * Lanes::WIDTH).min(Lanes::WIDTH)]);
         }
+    }
+}
+
+gearbox_core::dispatched! {
+    /// [`Trig::full_blocks`] without AVX-512 (a division per term), compiled
+    /// for each CPU level.
+    fn portable_blocks(trig: &Trig, start: u64, blocks: u64) -> Dd {
+        let mut lanes = Lanes::new();
+        for i in 0..blocks {
+            trig.add_block(&mut lanes, start + i * BLOCK as u64, BLOCK);
+        }
+        lanes.total()
+    }
+}
+
+gearbox_core::dispatched! {
+    /// Σ cos(k)/k for k in `base..base + len` (len ≤ BLOCK), compiled for each
+    /// CPU level.
+    fn last_block(trig: &Trig, base: u64, len: usize) -> Dd {
+        let mut lanes = Lanes::new();
+        trig.add_block(&mut lanes, base, len);
+        lanes.total()
     }
 }
 
@@ -366,7 +383,7 @@ mod tests {
         // Each term within a few ulp of itself (≤ 2⁻⁵⁰/k): far below this.
         assert!((got - want).to_f64().abs() < 1e-18, "{got:?} vs {want:?}");
         let portable =
-            w.portable_blocks(first, 3) - exact_terms(first, first + 3 * BLOCK as u64 - 1);
+            portable_blocks(&w, first, 3) - exact_terms(first, first + 3 * BLOCK as u64 - 1);
         assert!(portable.to_f64().abs() < 1e-18, "{portable:?}");
     }
 

@@ -141,6 +141,7 @@ impl LonTable {
     }
 
     /// Forms the products for a latitude with `(sin φ, cos φ)`.
+    #[inline(always)]
     fn set_latitude(&mut self, (sphi, cphi): (f64, f64)) {
         for k in 0..self.cos.len() {
             self.sphi_clam[k] = sphi * self.cos[k];
@@ -257,7 +258,28 @@ impl Grid for Velocity {
         let [latitude, radius, longitude] = slab.axes else {
             unreachable!("the layout has three axes");
         };
-        let [vlat, vlon, vrad] = slab.inputs else {
+        convert_slab(
+            slab.rows.clone(),
+            latitude,
+            radius,
+            longitude,
+            slab.inputs,
+            outputs,
+        );
+    }
+}
+
+gearbox_core::dispatched! {
+    /// The map of rows `rows`, compiled for each CPU level.
+    fn convert_slab(
+        rows: Range<u64>,
+        latitude: &[f64],
+        radius: &[f64],
+        longitude: &[f64],
+        inputs: &[&[f64]],
+        outputs: &mut [&mut [f64]],
+    ) {
+        let [vlat, vlon, vrad] = inputs else {
             unreachable!("the layout has three inputs");
         };
         let [vx, vy, vz] = outputs else {
@@ -265,7 +287,7 @@ impl Grid for Velocity {
         };
         let (nr, nlon) = (radius.len(), longitude.len());
         let mut table = LonTable::new(longitude);
-        for (row, i) in slab.rows.clone().enumerate() {
+        for (row, i) in rows.enumerate() {
             let phi = latitude[i as usize].to_radians().sin_cos();
             table.set_latitude(phi);
             for j in 0..nr {
