@@ -246,11 +246,11 @@ def _split(params: Dict[str, Any]) -> Tuple[List[Tuple[str, str]], List[Tuple[st
 def _as_input(value: Any) -> Any:
     """An input array as the kernels read it: float64 arrays in C order (read-only
     ones included) as they are; other real floats (float32, float16, another byte
-    order), Fortran order and strided views converted once, here; anything else
-    unchanged, for the native side to refuse by name."""
+    order), Fortran order, strided views and misaligned buffers (a pickled or
+    ``frombuffer`` array) converted once, here; anything else unchanged, for the
+    native side to refuse by name."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        if value.dtype != np.float64 or not value.flags.c_contiguous or not value.flags.aligned:
-            return np.ascontiguousarray(value, dtype=np.float64)
+        return np.require(value, np.float64, ["C", "A"])
     return value
 
 

@@ -113,12 +113,6 @@ def series(
 # --- grids ----------------------------------------------------------------------
 
 
-def aligned(a: np.ndarray) -> np.ndarray:
-    """``a`` as float64 in C order and aligned: Dask's pickled buffers may arrive
-    misaligned for float64, and only those are copied."""
-    return np.require(a, np.float64, ["C", "A"])
-
-
 class Grid(NamedTuple):
     """A grid workload's layout, and the parameter that sets its dims."""
 
@@ -156,7 +150,6 @@ def block_task(
 ) -> List[np.ndarray]:
     """On a worker: the grid run over a block of outer rows (axis 0 and the input
     fields cut to those rows, the other axes whole), its outputs in layout order."""
-    blocks = {n: aligned(a) for n, a in blocks.items()}
     first = blocks[layout.inputs[0]] if layout.inputs else None
     shape = first.shape if first is not None else tuple(len(blocks[a]) for a in layout.axes)
     params: Dict[str, Any] = {n: v for n, v in values if n != layout.sets_dims}

@@ -110,7 +110,7 @@ def run(
 
 def _formulas_block(ex: Union[str, Dict[str, str]], names: List[str], constants: Dict[str, Any], opts: _cluster.Options, *blocks: np.ndarray) -> np.ndarray:
     """On a worker: ``gearbox.evaluate`` over one block, the outputs stacked."""
-    arrays = {n: _cluster.aligned(b) for n, b in zip(names, blocks)}
+    arrays = dict(zip(names, blocks))
     result = _evaluate(ex, **opts._asdict(), **constants, **arrays)
     return np.stack(list(result.values()) if isinstance(result, dict) else [result])
 

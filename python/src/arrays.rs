@@ -44,9 +44,9 @@ pub fn borrow<'py>(
             "{name} has dtype {dtype}, gearbox takes float64 (use {name}.astype(numpy.float64))"
         )));
     }
-    if !array.is_c_contiguous() {
+    if !array.is_c_contiguous() || !array.is_aligned() {
         return Err(Failure::Value(format!(
-            "{name} is not C-contiguous (use numpy.ascontiguousarray({name}))"
+            "{name} is not aligned and C-contiguous (use numpy.require({name}, numpy.float64, 'CA'))"
         )));
     }
     let typed = value

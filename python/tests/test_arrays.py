@@ -85,7 +85,7 @@ def test_arrays_that_disagree_are_named():
 
 @pytest.mark.parametrize(
     "how",
-    ["float32", "fortran", "strided", "readonly", "big-endian"],
+    ["float32", "fortran", "strided", "readonly", "big-endian", "misaligned"],
 )
 def test_arrays_as_users_hand_them(how):
     given = inputs()
@@ -101,6 +101,15 @@ def test_arrays_as_users_hand_them(how):
         handed = {k: v.copy() for k, v in given.items()}
         for v in handed.values():
             v.flags.writeable = False
+    elif how == "misaligned":
+        # As pickled buffers (Dask) and frombuffer at an odd offset hand them.
+        def misaligned(v):
+            raw = bytearray(v.nbytes + 1)
+            a = np.frombuffer(raw, np.float64, count=v.size, offset=1).reshape(v.shape)
+            a[...] = v
+            return a
+        handed = {k: misaligned(v) for k, v in given.items()}
+        assert not handed["vlat"].flags.aligned
     else:
         handed = {k: v.astype(">f8") for k, v in given.items()}
     r = gearbox.run("velocity", backend="serial", **handed)
