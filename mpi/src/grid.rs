@@ -16,12 +16,10 @@ use anyhow::{Context, bail};
 use gearbox_core::GridLayout;
 use gearbox_core::dd::Dd;
 use gearbox_core::plan::SlabPlan;
-use gearbox_host::grid::{
-    FieldChecksum, SLAB_ELEMENTS, Sample, checksum, linear, sample_points,
-};
+use gearbox_host::grid::{FieldChecksum, SLAB_ELEMENTS, Sample, checksum, linear, sample_points};
 use gearbox_host::{
-    GridOutcome, GridRequest, GridSink, Instance, Interrupted, Monitor, OpenBackend, SinkJob,
-    npy, outputs,
+    GridOutcome, GridRequest, GridSink, Instance, Interrupted, Monitor, OpenBackend, SinkJob, npy,
+    outputs,
 };
 use mpi::traits::*;
 
@@ -325,8 +323,10 @@ impl Outputs {
         Ok(outputs)
     }
 
-    /// Rank 0: makes the files, with their headers and full length.
+    /// Rank 0: makes the files, with their headers and full length, after checking
+    /// that the disk holds the whole set.
     fn create(&mut self, dir: &Path, layout: &GridLayout) -> anyhow::Result<()> {
+        gearbox_host::disk::ensure_for_npy(dir, layout.outputs.len(), &layout.dims)?;
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
         let head = npy::header(&layout.dims);

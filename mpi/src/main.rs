@@ -98,6 +98,12 @@ fn run_command(registry: &Registry, argv: &[String]) -> ExitCode {
         // Every rank got the same error (agreed set-up steps, rank 0's results):
         // rank 0 reports it and sets the job's exit code.
         Err(e) if wire::rank() != 0 && !e.is::<Interrupted>() => ExitCode::SUCCESS,
+        // A rank sees Ctrl-C and mpirun ending the job after another rank died as
+        // the same signal: say both, since only mpirun knows which (and -q hides it).
+        Err(e) if e.is::<Interrupted>() => failure::report(&e.context(
+            "a signal stopped this rank (Ctrl-C, or mpirun ending the job because a rank died: \
+             without -q, mpirun names it)",
+        )),
         Err(e) => failure::report(&e),
     }
 }

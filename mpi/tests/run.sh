@@ -191,6 +191,50 @@ cp "$bin/libgearbox_plugin_basel.so" "$scratch/renamed/libgearbox_basel_renamed.
 disagree "rank 1 differs from rank 0 (libgearbox_basel_renamed.so declaring basel" \
     -np 1 "$bin/gearbox-mpi" run basel --n 1e7 : \
     -np 1 "$bin/gearbox-mpi" --plugin-dir "$scratch/renamed" run basel --n 1e7
+# A rank killed mid-run: the job ends (no hang), not as a success, and the line
+# the other ranks print says that a dead rank is one reason for the signal they got.
+set +e
+timeout 120 "${mpirun[@]}" -np 2 "$bin/gearbox-mpi" run basel --n 1e12 --yes \
+    >/dev/null 2>"$scratch/killed.err" &
+job=$!
+victim=
+for _ in $(seq 600); do # up to a minute for rank 1 to be computing
+    for pid in $(pgrep -f "gearbox-mpi run basel --n 1e12"); do
+        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 &&
+            [ "$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)" -gt 30 ]; then
+            victim=$pid
+        fi
+    done
+    [ -n "$victim" ] && break
+    sleep 0.1
+done
+[ -n "$victim" ] && kill -KILL "$victim"
+wait "$job"
+code=$?
+set -e
+if [ -z "$victim" ]; then
+    fail "killed rank: rank 1 never started computing"
+elif [ "$code" = 0 ] || [ "$code" = 124 ]; then
+    fail "killed rank: exit $code, stderr: $(cat "$scratch/killed.err")"
+elif grep -q "interrupted" "$scratch/killed.err" && ! grep -q "a rank died" "$scratch/killed.err"; then
+    fail "killed rank reads as a plain interrupt: $(cat "$scratch/killed.err")"
+else
+    echo "ok   a rank killed mid-run: exit $code: $(grep -m1 . "$scratch/killed.err")"
+fi
+
+# A set of outputs larger than the disk: refused before any file is made, naming
+# the whole set's size (gearbox-host's check, at rank 0).
+set +e
+err=$(timeout 60 "${mpirun[@]}" -np 2 "$bin/gearbox-mpi" run velocity --grid 100000x100000x1000 \
+    --output "$scratch/huge" 2>&1 >/dev/null)
+code=$?
+set -e
+if [ "$code" = 1 ] && grep -qF "not enough disk space for the 3 output files" <<<"$err" &&
+    [ -z "$(ls -A "$scratch/huge" 2>/dev/null)" ]; then
+    echo "ok   outputs larger than the disk: exit $code: $err"
+else
+    fail "outputs larger than the disk: exit $code, stderr: $err"
+fi
 # What may differ: the thread count, and how a number is written.
 want=$(value "$("$bin/gearbox" run basel --n 1e9 --json)")
 got=$(value "$(timeout 120 "${mpirun[@]}" -np 1 "$bin/gearbox-mpi" run basel --n 1e9 --threads 1 --json \
