@@ -33,7 +33,7 @@ NUMEXPR = {k: v.replace("radians(lat)", "(lat*d2r)").replace("radians(lon)", "(l
 
 
 def legendre_inputs(nlat, nlon, nr):
-    """The seed's inputs (WORKLOADS.md): full (nlat, nr, nlon) arrays of Legendre values."""
+    """The seed's inputs (the Legendre fields of bench/velocity_io_numpy.py): full (nlat, nr, nlon) arrays of Legendre values."""
     lat, lon, r = np.linspace(-90, 90, nlat), np.linspace(0, 360, nlon), np.linspace(3485, 6371, nr)
     p2 = lambda x: (3 * x * x - 1) / 2
     p3 = lambda x: (5 * x**3 - 3 * x) / 2

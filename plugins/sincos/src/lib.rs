@@ -1,4 +1,4 @@
-//! The element-wise expression of WORKLOADS.md §5: bᵢ = sin(2π aᵢ)² + cos(2π aᵢ)²
+//! The seed's element-wise NumExpr line, bᵢ = sin(2π aᵢ)² + cos(2π aᵢ)²,
 //! for i < N, with checksums Σ bᵢ and Σ (bᵢ − 1) (every bᵢ is 1 up to rounding).
 //!
 //! # The random numbers

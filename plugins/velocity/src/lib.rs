@@ -1,5 +1,5 @@
-//! Spherical → Cartesian velocity conversion on a mantle-convection grid
-//! (WORKLOADS.md §4): for latitude φ, longitude λ (radians),
+//! Spherical → Cartesian velocity conversion on a mantle-convection grid (the
+//! seed's NumPy code): for latitude φ, longitude λ (radians),
 //!
 //! ```text
 //! vx = −sin λ·vlon − sin φ cos λ·vlat + cos φ cos λ·vrad
