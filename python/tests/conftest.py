@@ -5,6 +5,7 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +23,12 @@ BACKENDS = ["serial", "rayon", "wgpu"]
 # Each test sees only the bundled libraries unless it asks for more.
 os.environ.pop("GEARBOX_PLUGIN_PATH", None)
 os.environ.setdefault("NODEVICE_SELECT", "1")
+
+# The Ctrl-C tests send SIGINT and expect KeyboardInterrupt. Python installs that
+# handler only when it starts with SIGINT not ignored, and a background job of a
+# non-interactive shell (`./test.sh &` in a script, nohup) starts with it ignored:
+# there the tests' SIGINT would vanish and their endless runs never end.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def cli(*args):
