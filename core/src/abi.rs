@@ -119,6 +119,16 @@ pub struct RawSlice {
     pub len: usize,
 }
 
+impl RawSlice {
+    /// `slice`, borrowed across the ABI.
+    pub fn of(slice: &[f64]) -> RawSlice {
+        RawSlice {
+            ptr: slice.as_ptr(),
+            len: slice.len(),
+        }
+    }
+}
+
 /// A borrowed `&mut [f64]`.
 #[repr(C)]
 #[derive(Clone, Copy)]

@@ -280,13 +280,7 @@ impl Kernel {
         inputs: &[RawSliceMut],
         outputs: &[RawSliceMut],
     ) -> anyhow::Result<()> {
-        let axes: Vec<RawSlice> = axes
-            .iter()
-            .map(|a| RawSlice {
-                ptr: a.as_ptr(),
-                len: a.len(),
-            })
-            .collect();
+        let axes: Vec<RawSlice> = axes.iter().map(|a| RawSlice::of(a)).collect();
         let slab = SlabFfi {
             row_first: rows.start,
             row_end: rows.end,
@@ -516,13 +510,7 @@ impl<'a> GridJob<'a> {
 
     /// Hands the outputs of canonical slab `slab` to the host (checksums, files).
     pub fn deliver(&self, slab: u64, outputs: &[&[f64]]) -> anyhow::Result<()> {
-        let outs: Vec<RawSlice> = outputs
-            .iter()
-            .map(|s| RawSlice {
-                ptr: s.as_ptr(),
-                len: s.len(),
-            })
-            .collect();
+        let outs: Vec<RawSlice> = outputs.iter().map(|s| RawSlice::of(s)).collect();
         call(|err| (self.raw.deliver)(self.raw.ctx, slab, outs.as_ptr(), outs.len(), err)).map(drop)
     }
 }

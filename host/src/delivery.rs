@@ -157,10 +157,7 @@ impl Context<'_> {
             );
         }
         for (o, field) in out.iter_mut().zip(fields) {
-            *o = RawSlice {
-                ptr: field.as_ptr(),
-                len: field.len(),
-            };
+            *o = RawSlice::of(field);
         }
         Ok(())
     }
@@ -268,14 +265,7 @@ impl OpenBackend {
             samples: job.samples.iter().map(|&p| (p, Mutex::new(None))).collect(),
             destination,
         };
-        let axes: Vec<RawSlice> = job
-            .axes
-            .iter()
-            .map(|a| RawSlice {
-                ptr: a.as_ptr(),
-                len: a.len(),
-            })
-            .collect();
+        let axes: Vec<RawSlice> = job.axes.iter().map(|a| RawSlice::of(a)).collect();
         let raw = GridJobFfi {
             dims: layout.dims.as_ptr(),
             n_dims: layout.dims.len(),
