@@ -4,9 +4,10 @@
 //     const GRID_WORKGROUP: u32            invocations per workgroup
 //     in_<input>:   array<f64> (read)      this dispatch's slab of each input field
 //     out_<output>: array<f64> (read_write) this dispatch's slab of each output field
-//     axis_<axis>:  array<f64> (read)      each full coordinate axis
+//     axis_<axis>:  array<f64> (read)      each full coordinate axis, or the table the
+//                   workload derives from it (GridLayout::axis_tables)
 // The workload defines fn grid_point(p: GridPoint), called once per grid point of
-// the dispatch, which reads in_*[p.local] and axis_*[p.idx.*] and writes out_*[p.local];
+// the dispatch, which reads in_*[p.local] and axis_*[…p.idx.*…] and writes out_*[p.local];
 // the grid's sizes are grid_params.dims and grid_params.len.
 
 // One grid point.

@@ -10,7 +10,7 @@ use crate::plan::ChunkPlan;
 
 /// Version of this ABI. Bump on any change to the types below; the loader refuses
 /// a library built against another version.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// Symbol every gearbox library exports: `extern "C" fn() -> u32`, the ABI version.
 pub const VERSION_SYMBOL: &[u8] = b"gearbox_abi_version";
@@ -188,6 +188,11 @@ pub struct WorkloadVTable {
     pub grid_layout: extern "C" fn(h: Handle, out: Sink, err: Sink) -> i32,
     /// Grid: writes coordinate axis `axis` into `out` (its length is the dimension's size).
     pub grid_axis: extern "C" fn(h: Handle, axis: usize, out: RawSliceMut, err: Sink) -> i32,
+    /// Grid: writes into `out` the table a GPU shader reads in place of coordinate
+    /// axis `axis`, computed from the axis's `values` (its length is the dimension's
+    /// size times the layout's `axis_tables` width for that axis).
+    pub grid_axis_table:
+        extern "C" fn(h: Handle, axis: usize, values: RawSlice, out: RawSliceMut, err: Sink) -> i32,
     /// Grid: generates the slab's inputs.
     pub grid_fill: extern "C" fn(h: Handle, slab: *const SlabFfi, err: Sink) -> i32,
     /// Grid: computes the slab's outputs.

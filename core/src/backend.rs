@@ -229,6 +229,20 @@ impl Kernel {
         Ok(layout)
     }
 
+    /// Grid: the table a GPU shader reads in place of axis `axis` (whose values are
+    /// `values`), `width` values per axis point ([`GridLayout::axis_table_width`]).
+    pub fn axis_table(&self, axis: usize, values: &[f64], width: u32) -> anyhow::Result<Vec<f64>> {
+        let mut table = vec![0.0; values.len() * width as usize];
+        let out = RawSliceMut {
+            ptr: table.as_mut_ptr(),
+            len: table.len(),
+        };
+        call(|err| {
+            (self.vtable().grid_axis_table)(self.raw.handle, axis, RawSlice::of(values), out, err)
+        })?;
+        Ok(table)
+    }
+
     /// Grid: generates the inputs of outer rows `rows`.
     pub fn fill_inputs(
         &self,

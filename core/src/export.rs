@@ -7,8 +7,8 @@ use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::abi::{
-    self, BackendVTable, ControlFfi, GridJobFfi, Handle, KernelFfi, RawSliceMut, SeriesSum, Sink,
-    SlabFfi, Str, WorkloadVTable,
+    self, BackendVTable, ControlFfi, GridJobFfi, Handle, KernelFfi, RawSlice, RawSliceMut,
+    SeriesSum, Sink, SlabFfi, Str, WorkloadVTable,
 };
 use crate::backend::{
     Backend, BackendInfo, BackendOptions, CancelledWithSum, Control, GridJob, Kernel, status_of,
@@ -340,6 +340,31 @@ extern "C" fn grid_axis<W: Grid>(h: Handle, axis: usize, out: RawSliceMut, err: 
     })
 }
 
+extern "C" fn grid_axis_table<W: Grid>(
+    h: Handle,
+    axis: usize,
+    values: RawSlice,
+    out: RawSliceMut,
+    err: Sink,
+) -> i32 {
+    guard(W::NAME, &err, || {
+        // SAFETY: `h` is a live instance; `values` and `out` are valid buffers.
+        let w = unsafe { instance::<W>(h) };
+        let values = unsafe { std::slice::from_raw_parts(values.ptr, values.len) };
+        let dst = unsafe { std::slice::from_raw_parts_mut(out.ptr, out.len) };
+        let table = w.axis_table(axis, values);
+        anyhow::ensure!(
+            table.len() == dst.len(),
+            "{}: the table of axis {axis} has {} values, expected {}",
+            W::NAME,
+            table.len(),
+            dst.len()
+        );
+        dst.copy_from_slice(&table);
+        Ok(abi::OK)
+    })
+}
+
 extern "C" fn grid_fill<W: Grid>(h: Handle, slab: *const SlabFfi, err: Sink) -> i32 {
     guard(W::NAME, &err, || {
         // SAFETY: `h` is a live instance; the backend built `slab` from live buffers,
@@ -380,6 +405,17 @@ extern "C" fn not_grid_axis(_: Handle, _: usize, _: RawSliceMut, err: Sink) -> i
     abi::FAILED
 }
 
+extern "C" fn not_grid_axis_table(
+    _: Handle,
+    _: usize,
+    _: RawSlice,
+    _: RawSliceMut,
+    err: Sink,
+) -> i32 {
+    err.put("this workload is not a grid");
+    abi::FAILED
+}
+
 extern "C" fn not_grid_slab(_: Handle, _: *const SlabFfi, err: Sink) -> i32 {
     err.put("this workload is not a grid");
     abi::FAILED
@@ -399,6 +435,7 @@ pub fn series_vtable<W: Series>() -> WorkloadVTable {
         series_partial: series_partial::<W>,
         grid_layout: not_grid_layout,
         grid_axis: not_grid_axis,
+        grid_axis_table: not_grid_axis_table,
         grid_fill: not_grid_slab,
         grid_map: not_grid_slab,
     }
@@ -418,6 +455,7 @@ pub fn grid_vtable<W: Grid>() -> WorkloadVTable {
         series_partial: not_series_partial,
         grid_layout: grid_layout::<W>,
         grid_axis: grid_axis::<W>,
+        grid_axis_table: grid_axis_table::<W>,
         grid_fill: grid_fill::<W>,
         grid_map: grid_map::<W>,
     }

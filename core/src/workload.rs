@@ -113,6 +113,12 @@ pub struct GridLayout {
     /// library built before it existed, which reads as empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub error_scales: BTreeMap<String, Vec<String>>,
+    /// Per axis, how many values a GPU shader reads for each point of it where it
+    /// reads a table derived from the axis ([`Grid::axis_table`]: what depends on
+    /// that axis alone, such as `sin(radians(lat))`, computed once per axis value)
+    /// instead of the axis itself; 0, or no entry, is the axis itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub axis_tables: Vec<u32>,
 }
 
 impl GridLayout {
@@ -173,6 +179,13 @@ impl GridLayout {
                 ));
             }
         }
+        if self.axis_tables.len() > self.axes.len() {
+            return Err(format!(
+                "grid layout gives {} axis tables for {} axes",
+                self.axis_tables.len(),
+                self.axes.len()
+            ));
+        }
         let fields = (self.inputs.len() + self.outputs.len()).max(1) as u64;
         match self.checked_len().and_then(|n| n.checked_mul(8 * fields)) {
             Some(_) => Ok(()),
@@ -201,6 +214,12 @@ impl GridLayout {
     /// 0, 1, 2, …).
     pub fn is_unread_axis(name: &str) -> bool {
         name.starts_with('_')
+    }
+
+    /// Values per point of axis `axis` in the table a GPU shader reads for it
+    /// (0: the axis itself); see [`GridLayout::axis_tables`].
+    pub fn axis_table_width(&self, axis: usize) -> u32 {
+        self.axis_tables.get(axis).copied().unwrap_or(0)
     }
 
     /// True when some dimension is zero.
@@ -261,6 +280,16 @@ pub trait Grid: Workload {
 
     /// Computes the outputs of one slab.
     fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]);
+
+    /// The table a GPU shader reads in place of axis `axis`, from the axis's
+    /// `values`: [`GridLayout::axis_table_width`] values per axis point, point by
+    /// point. Only called for an axis whose width the layout sets above 0, so a
+    /// workload that sets none need not implement it (the default has no values,
+    /// which the caller refuses).
+    fn axis_table(&self, axis: usize, values: &[f64]) -> Vec<f64> {
+        let _ = (axis, values);
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

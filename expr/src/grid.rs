@@ -5,7 +5,7 @@
 //! the innermost dimension in blocks of lanes. The `evaluate` workload is a thin
 //! shell over this.
 
-use gearbox_core::Slab;
+use gearbox_core::{GridLayout, Slab};
 
 use crate::cpu::{BLOCK, Evaluator};
 use crate::error::ExprError;
@@ -26,13 +26,25 @@ pub struct GridFormula {
     /// Operands of the grid's full shape, in order of first use.
     inputs: Vec<String>,
     constants: Vec<(String, f64)>,
-    /// The whole program: lanes are the inputs, then the axes.
-    whole: Program,
     /// Per dimension: the program of the values that depend on it alone (lane 0
-    /// is its axis), and which of `main`'s lanes they are.
-    hoisted: Vec<Option<(Program, Vec<usize>)>>,
-    /// The per-point program: lanes are the inputs, then every hoisted value.
+    /// is its axis, each output one hoisted value).
+    hoisted: Vec<Option<Program>>,
+    /// The per-point program.
     main: Program,
+    /// Where each of `main`'s lanes comes from.
+    sources: Vec<Source>,
+}
+
+/// Where a lane of the per-point program comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    /// Full-array input `i`.
+    Input(usize),
+    /// Value `j` of those hoisted along dimension `d`.
+    Hoisted { d: usize, j: usize },
+    /// The axis along dimension `d` itself, read per point (a one-dimensional
+    /// grid's axis, which has the inputs' shape: nothing to hoist).
+    Axis(usize),
 }
 
 /// Splits `name = formula` statements (separated by `;` or new lines); a lone
@@ -190,40 +202,41 @@ impl GridFormula {
         for &o in &whole.outputs {
             read_wider[o] = true;
         }
+        let lane_node = |l: usize| whole.nodes.iter().position(|n| *n == Node::Lane(l));
         let mut hoisted = Vec::new();
+        // The per-point program's lanes: the inputs, the hoisted values, the axes
+        // read per point (nodes of `whole`, names, sources).
         let mut main_lanes: Vec<usize> = (0..inputs.len())
-            .map(|i| {
-                whole
-                    .nodes
-                    .iter()
-                    .position(|n| *n == Node::Lane(i))
-                    .unwrap_or(usize::MAX)
-            })
+            .map(|i| lane_node(i).unwrap_or(usize::MAX))
             .collect();
         let mut main_names: Vec<String> = inputs.clone();
+        let mut sources: Vec<Source> = (0..inputs.len()).map(Source::Input).collect();
         for d in 0..dims.len() {
             let roots: Vec<usize> = (0..whole.nodes.len())
-                .filter(|&i| masks[i] == 1 << d && read_wider[i])
+                .filter(|&i| masks[i] == 1 << d && masks[i] != full && read_wider[i])
                 .collect();
             let axis = axes.iter().position(|(_, e)| *e == d);
             match axis {
                 Some(a) if !roots.is_empty() => {
-                    let axis_node = whole
-                        .nodes
-                        .iter()
-                        .position(|n| *n == Node::Lane(inputs.len() + a))
-                        .expect("a root along an axis reads it");
+                    let axis_node =
+                        lane_node(inputs.len() + a).expect("a root along an axis reads it");
                     let scope = Scope::new(&[axes[a].0.as_str()], &uniform_names).map_err(err)?;
                     let program = whole.extract(&roots, &[axis_node], scope).map_err(err)?;
-                    let lanes: Vec<usize> =
-                        (main_lanes.len()..main_lanes.len() + roots.len()).collect();
-                    for &r in &roots {
+                    for (j, &r) in roots.iter().enumerate() {
                         main_lanes.push(r);
                         main_names.push(format!("_h{r}"));
+                        sources.push(Source::Hoisted { d, j });
                     }
-                    hoisted.push(Some((program, lanes)));
+                    hoisted.push(Some(program));
                 }
                 _ => hoisted.push(None),
+            }
+        }
+        for (a, (name, d)) in axes.iter().enumerate() {
+            if let (None, Some(node)) = (&hoisted[*d], lane_node(inputs.len() + a)) {
+                main_lanes.push(node);
+                main_names.push(name.clone());
+                sources.push(Source::Axis(*d));
             }
         }
         let names: Vec<&str> = main_names.iter().map(String::as_str).collect();
@@ -237,9 +250,9 @@ impl GridFormula {
             axes: axes.to_vec(),
             inputs,
             constants: constants.to_vec(),
-            whole,
             hoisted,
             main,
+            sources,
         })
     }
 
@@ -274,12 +287,68 @@ impl GridFormula {
     pub fn hoisted_counts(&self) -> Vec<usize> {
         self.hoisted
             .iter()
-            .map(|h| h.as_ref().map_or(0, |(p, _)| p.outputs.len()))
+            .map(|h| h.as_ref().map_or(0, |p| p.outputs.len()))
             .collect()
+    }
+
+    /// The layout of a grid workload that maps with these formulas, its axes named
+    /// `axes` (one per dimension; a name starting with `_` reads no file): the
+    /// formulas' inputs and outputs, and the width of each axis's table
+    /// ([`GridFormula::axis_table`]), which the GPU kernel ([`GridFormula::wgsl`])
+    /// reads in place of the axis. A plugin adds what else it declares
+    /// (`error_scales`) with `..formula.layout(axes)`.
+    pub fn layout(&self, axes: &[String]) -> GridLayout {
+        GridLayout {
+            dims: self.dims.clone(),
+            axes: axes.to_vec(),
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            axis_tables: if axes.is_empty() {
+                Vec::new()
+            } else {
+                self.hoisted_counts().iter().map(|&n| n as u32).collect()
+            },
+            ..GridLayout::default()
+        }
     }
 
     fn constant_values(&self) -> Vec<f64> {
         self.constants.iter().map(|(_, v)| *v).collect()
+    }
+
+    /// The values hoisted along dimension `d` over its whole axis `axis`, one
+    /// vector per hoisted value (`Source::Hoisted`'s `j`).
+    fn hoist(&self, d: usize, axis: &[f64], constants: &[f64]) -> Vec<Vec<f64>> {
+        let Some(program) = &self.hoisted[d] else {
+            return Vec::new();
+        };
+        let mut values = vec![vec![0.0; axis.len()]; program.outputs.len()];
+        let mut evaluator = Evaluator::new(program, constants);
+        for start in (0..axis.len()).step_by(BLOCK) {
+            let len = (axis.len() - start).min(BLOCK);
+            evaluator.eval(&[&axis[start..]], len, |results| {
+                for (to, v) in values.iter_mut().zip(results) {
+                    to[start..start + len].copy_from_slice(v);
+                }
+            });
+        }
+        values
+    }
+
+    /// The table the GPU kernel reads in place of the axis along dimension `d`
+    /// (whose values are `axis`): the values hoisted along it, point by point —
+    /// `sin(radians(lat))` and `cos(radians(lat))` for each latitude — computed
+    /// once per run by the CPU kernel's own code, so that every backend computes
+    /// what depends on one axis alone once per axis value, with the same bits.
+    /// A plugin's [`Grid::axis_table`](gearbox_core::Grid::axis_table) returns it.
+    pub fn axis_table(&self, d: usize, axis: &[f64]) -> Vec<f64> {
+        if d >= self.hoisted.len() {
+            return Vec::new();
+        }
+        let values = self.hoist(d, axis, &self.constant_values());
+        (0..axis.len())
+            .flat_map(|i| values.iter().map(move |v| v[i]))
+            .collect()
     }
 
     /// The outputs of the outer rows of `slab` (its axes in dimension order, its
@@ -287,35 +356,13 @@ impl GridFormula {
     pub fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]) {
         let constants = self.constant_values();
         // The hoisted values: each program over its whole axis, once per slab.
-        let mut hoisted_values: Vec<Vec<f64>> = vec![Vec::new(); self.main.scope.lanes.len()];
-        for (d, h) in self.hoisted.iter().enumerate() {
-            let Some((program, lanes)) = h else { continue };
-            let axis = slab.axes[d];
-            let mut evaluator = Evaluator::new(program, &constants);
-            for &l in lanes {
-                hoisted_values[l] = vec![0.0; axis.len()];
-            }
-            for start in (0..axis.len()).step_by(BLOCK) {
-                let len = (axis.len() - start).min(BLOCK);
-                evaluator.eval(&[&axis[start..]], len, |values| {
-                    for (&l, v) in lanes.iter().zip(values) {
-                        hoisted_values[l][start..start + len].copy_from_slice(v);
-                    }
-                });
-            }
-        }
+        let hoisted: Vec<Vec<Vec<f64>>> = (0..self.dims.len())
+            .map(|d| self.hoist(d, slab.axes.get(d).copied().unwrap_or_default(), &constants))
+            .collect();
         let last = self.dims.len() - 1;
         let line = self.dims[last] as usize;
         let strides: Vec<usize> = (0..self.dims.len())
             .map(|d| self.dims[d + 1..].iter().product::<u64>() as usize)
-            .collect();
-        // Which dimension each hoisted lane varies along.
-        let lane_dim: Vec<Option<usize>> = (0..self.main.scope.lanes.len())
-            .map(|l| {
-                self.hoisted
-                    .iter()
-                    .position(|h| h.as_ref().is_some_and(|(_, ls)| ls.contains(&l)))
-            })
             .collect();
         let mut evaluator = Evaluator::new(&self.main, &constants);
         let mut fills = vec![vec![0.0; BLOCK]; self.main.scope.lanes.len()];
@@ -331,18 +378,21 @@ impl GridFormula {
                 let len = (span - start).min(BLOCK);
                 let offset = at + start;
                 let mut lanes: Vec<&[f64]> = Vec::with_capacity(fills.len());
-                for (l, fill) in fills.iter_mut().enumerate() {
-                    if l < self.inputs.len() {
-                        lanes.push(&slab.inputs[l][offset..]);
-                    } else {
-                        let d = lane_dim[l].expect("hoisted lanes have a dimension");
-                        if d == last {
-                            lanes.push(&hoisted_values[l][in_line + start..]);
-                        } else {
-                            let index = global / strides[d] % self.dims[d] as usize;
-                            fill[..len].fill(hoisted_values[l][index]);
-                            lanes.push(fill);
+                for (source, fill) in self.sources.iter().zip(&mut fills) {
+                    let (d, values) = match *source {
+                        Source::Input(i) => {
+                            lanes.push(&slab.inputs[i][offset..]);
+                            continue;
                         }
+                        Source::Hoisted { d, j } => (d, &hoisted[d][j][..]),
+                        Source::Axis(d) => (d, slab.axes[d]),
+                    };
+                    // Along the line: its values side by side; across: one value.
+                    if d == last {
+                        lanes.push(&values[in_line + start..]);
+                    } else {
+                        fill[..len].fill(values[global / strides[d] % self.dims[d] as usize]);
+                        lanes.push(fill);
                     }
                 }
                 evaluator.eval(&lanes, len, |values| {
@@ -356,20 +406,25 @@ impl GridFormula {
     }
 
     /// WGSL defining `grid_point(p: GridPoint)` for the wgpu backend's grid driver:
-    /// inputs read from `in_<name>[p.local]`, axes from `axis_<name>[p.idx.*]`
-    /// (`axis_names` says which axis file each dimension has), constants from the
-    /// params uniform ([`GridFormula::uniform_values`]).
+    /// inputs read from `in_<name>[p.local]`, the values hoisted along a dimension
+    /// from that dimension's axis binding `axis_<name>` (`axis_names`, one per
+    /// dimension), which holds the dimension's [`GridFormula::axis_table`] (as the
+    /// [`GridFormula::layout`] declares), constants from the params uniform
+    /// ([`GridFormula::uniform_values`]). Only the per-point program runs per point.
     pub fn wgsl(&self, axis_names: &[String]) -> String {
         let component = ["x", "y", "z"];
         let (lets, outputs) = wgsl::body(
-            &self.whole,
-            |l| match self.inputs.get(l) {
-                Some(name) => format!("in_{name}[p.local]"),
-                None => {
-                    let d = self.axes[l - self.inputs.len()].1;
-                    // The driver's idx holds dimension d in component d (x outermost).
-                    let c = component[d];
-                    format!("axis_{}[p.idx.{c}]", axis_names[d])
+            &self.main,
+            |l| {
+                // The driver's idx holds dimension d in component d (x outermost).
+                let at = |d: usize| format!("axis_{}[p.idx.{}", axis_names[d], component[d]);
+                match self.sources[l] {
+                    Source::Input(i) => format!("in_{}[p.local]", self.inputs[i]),
+                    Source::Hoisted { d, j } => {
+                        let width = self.hoisted_counts()[d];
+                        format!("{} * {width}u + {j}u]", at(d))
+                    }
+                    Source::Axis(d) => format!("{}]", at(d)),
                 }
             },
             |u| format!("params.c_{}", self.constants[u].0),
@@ -482,6 +537,46 @@ mod tests {
     }
 
     #[test]
+    fn the_gpu_kernel_reads_hoisted_values_from_axis_tables() {
+        let dims = [3u64, 2, 5];
+        let axes = vec![("lat".to_string(), 0), ("lon".to_string(), 2)];
+        let f = GridFormula::new(
+            "vz = cos(radians(lat))*vlat + sin(radians(lat))*vrad; vx = -sind(lon)*vlat",
+            &dims,
+            &axes,
+            &[],
+        )
+        .unwrap();
+        let names: Vec<String> = ["lat", "_axis1", "lon"].map(String::from).into();
+        assert_eq!(f.layout(&names).axis_tables, [2, 0, 1]);
+        // Point by point: each latitude's hoisted values side by side, bit for bit
+        // what the CPU kernel computes.
+        let lat = [-90.0, 0.0, 45.0];
+        let table = f.axis_table(0, &lat);
+        let m: Vec<f64> = lat
+            .iter()
+            .map(|&x| gearbox_core::math::radians(x))
+            .collect();
+        let want: Vec<f64> = m
+            .iter()
+            .flat_map(|&m| [gearbox_core::math::cos(m), gearbox_core::math::sin(m)])
+            .collect();
+        assert_eq!(table, want);
+        assert!(f.axis_table(1, &[1.0, 2.0]).is_empty());
+        let lon = [0.0, 90.0, 180.0, 270.0, 360.0];
+        let want: Vec<f64> = lon.iter().map(|&x| -gearbox_core::math::sind(x)).collect();
+        assert_eq!(f.axis_table(2, &lon), want);
+        // The per-point WGSL reads the tables and computes no sine or cosine.
+        let wgsl = f.wgsl(&names);
+        assert!(wgsl.contains("axis_lat[p.idx.x * 2u + 0u]"), "{wgsl}");
+        assert!(wgsl.contains("axis_lat[p.idx.x * 2u + 1u]"), "{wgsl}");
+        assert!(wgsl.contains("axis_lon[p.idx.z * 1u + 0u]"), "{wgsl}");
+        for f in ["sin", "cos", "radians"] {
+            assert!(!wgsl.contains(f), "{f} per point: {wgsl}");
+        }
+    }
+
+    #[test]
     fn one_dimension_long_lines_and_constants() {
         let n = 3 * BLOCK + 17;
         let f = GridFormula::new(
@@ -498,6 +593,24 @@ mod tests {
             assert_eq!(*b, s * s + c * c);
         }
         assert!(f.wgsl(&[]).contains("params.c_twoPi"));
+    }
+
+    #[test]
+    fn the_axis_of_a_one_dimensional_grid_is_read_per_point() {
+        // It has the inputs' shape: nothing is hoisted, the axis is a lane.
+        let n = BLOCK + 5;
+        let axes = vec![("x".to_string(), 0)];
+        let f = GridFormula::new("a*x + sin(x)", &[n as u64], &axes, &[]).unwrap();
+        assert_eq!(f.hoisted_counts(), [0]);
+        assert_eq!(f.layout(&["x".into()]).axis_tables, [0]);
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.01).collect();
+        let a: Vec<f64> = (0..n).map(|i| 1.0 - i as f64 * 0.003).collect();
+        let out = run(&f, &[&x], &[&a[7..]], 7..n as u64);
+        for (j, o) in out[0].iter().enumerate() {
+            let i = 7 + j;
+            assert_eq!(*o, a[i] * x[i] + gearbox_core::math::sin(x[i]), "point {i}");
+        }
+        assert!(f.wgsl(&["x".into()]).contains("axis_x[p.idx.x]"));
     }
 
     #[test]

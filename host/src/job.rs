@@ -22,8 +22,9 @@ pub enum Outcome {
         /// The exact partial sum, when the workload knows it.
         exact: Option<f64>,
     },
-    /// A grid: checksums, samples, and the outputs when they were kept.
-    Grid(GridOutcome),
+    /// A grid: checksums, samples, and the outputs when they were kept (boxed:
+    /// it is far larger than a series' two numbers).
+    Grid(Box<GridOutcome>),
 }
 
 /// A finished run.
@@ -89,7 +90,7 @@ pub fn execute(
             let seconds = start.elapsed().as_secs_f64();
             let phases = outcome.phases.clone();
             Ok(Finished {
-                outcome: Outcome::Grid(outcome),
+                outcome: Outcome::Grid(Box::new(outcome)),
                 seconds,
                 phases,
             })

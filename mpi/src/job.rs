@@ -83,7 +83,7 @@ fn distributed(
             let outcome = grid::run(backend, instance, request, monitor)?;
             let phases = outcome.phases.clone();
             Ok(Finished {
-                outcome: Outcome::Grid(outcome),
+                outcome: Outcome::Grid(Box::new(outcome)),
                 seconds: start.elapsed().as_secs_f64(),
                 phases,
             })

@@ -24,7 +24,7 @@ fn velocity(backend: &gearbox_host::OpenBackend, request: &GridRequest<'_>) -> G
         .unwrap_or_else(|e| panic!("velocity on {}: {e:#}", backend.name))
         .outcome
     {
-        Outcome::Grid(g) => g,
+        Outcome::Grid(g) => *g,
         Outcome::Series { .. } => panic!("velocity is a grid"),
     }
 }

@@ -192,21 +192,32 @@ pub fn run(
     let field_bytes = slabs_per_batch * slab_bytes;
 
     buffers.ensure(&gpu.device, n_in + n_out, n_out, field_bytes);
+    // Each axis, or the table the workload derives from it (what depends on that
+    // axis alone, computed once per axis value).
     let axes: Vec<wgpu::Buffer> = job
         .axes
         .iter()
-        .map(|axis| {
+        .enumerate()
+        .map(|(a, axis)| {
+            let table;
+            let values = match layout.axis_table_width(a) {
+                0 => *axis,
+                width => {
+                    table = kernel.axis_table(a, axis, width)?;
+                    &table[..]
+                }
+            };
             let buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("grid axis"),
-                size: (axis.len() as u64 * 8).max(8),
+                size: (values.len() as u64 * 8).max(8),
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
             gpu.queue
-                .write_buffer(&buffer, 0, bytemuck::cast_slice(axis));
-            buffer
+                .write_buffer(&buffer, 0, bytemuck::cast_slice(values));
+            Ok(buffer)
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let bind_groups: Vec<wgpu::BindGroup> = buffers
         .sets
         .iter()

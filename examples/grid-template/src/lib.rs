@@ -12,7 +12,8 @@
 //! written once, as formulas ([`MAP`], the language of docs/EXPRESSIONS.md):
 //! gearbox-expr makes the CPU kernel (what depends on one axis only, here
 //! sin θ and cos θ, computed once per axis value; the rest in vectorising loops)
-//! and the GPU kernel (WGSL) from them. `docs/PLUGINS.md` in the gearbox
+//! and the GPU kernel (WGSL, which reads those values from a table per axis)
+//! from them. `docs/PLUGINS.md` in the gearbox
 //! repository explains every part, and the hand-written way for maps no formula
 //! can say.
 
@@ -73,11 +74,6 @@ impl Grid for MyGrid {
     fn layout(&self) -> GridLayout {
         let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect();
         GridLayout {
-            dims: self.map.dims().to_vec(),
-            axes: names(&AXES),
-            // In the order the formulas first read them, and the outputs' order.
-            inputs: self.map.inputs().to_vec(),
-            outputs: self.map.outputs().to_vec(),
             // What each output's rounding error is relative to, when backends are
             // compared: vx and vy can cancel to near 0, but each is accurate to a few
             // ulps of the vector's length |(vx, vy)|. (Leave it empty where every
@@ -86,7 +82,17 @@ impl Grid for MyGrid {
                 .iter()
                 .map(|&o| (o.into(), names(&["vx", "vy"])))
                 .collect(),
+            // The rest from the formulas: dimensions, inputs (in the order the
+            // formulas first read them), outputs, and the tables the GPU kernel
+            // reads in place of the axes.
+            ..self.map.layout(&names(&AXES))
         }
+    }
+
+    /// What depends on one axis alone (here sin θ and cos θ), once per axis
+    /// value, for the GPU kernel.
+    fn axis_table(&self, axis: usize, values: &[f64]) -> Vec<f64> {
+        self.map.axis_table(axis, values)
     }
 
     /// Radii 1 to 2 evenly spaced, angles 2πj/nangle.

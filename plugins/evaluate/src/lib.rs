@@ -128,13 +128,11 @@ impl Workload for Evaluate {
 
 impl Grid for Evaluate {
     fn layout(&self) -> GridLayout {
-        GridLayout {
-            dims: self.formula.dims().to_vec(),
-            axes: self.axes.clone(),
-            inputs: self.formula.inputs().to_vec(),
-            outputs: self.formula.outputs().to_vec(),
-            ..GridLayout::default()
-        }
+        self.formula.layout(&self.axes)
+    }
+
+    fn axis_table(&self, axis: usize, values: &[f64]) -> Vec<f64> {
+        self.formula.axis_table(axis, values)
     }
 
     /// Generated axes: 0 to 1 evenly spaced.

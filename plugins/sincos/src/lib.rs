@@ -89,6 +89,7 @@ impl Grid for SinCos {
             outputs: vec!["b".into(), "b_minus_1".into()],
             // b − 1 cancels: it is rounding noise around 0, as accurate as b is.
             error_scales: [("b_minus_1".into(), vec!["b".into()])].into(),
+            ..GridLayout::default()
         }
     }
 

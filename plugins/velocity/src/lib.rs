@@ -222,6 +222,7 @@ impl Grid for Velocity {
                 .iter()
                 .map(|&o| (o.into(), names(&["vx", "vy", "vz"])))
                 .collect(),
+            ..GridLayout::default()
         }
     }
 
