@@ -29,9 +29,25 @@ pub struct GridFormula {
     /// Per dimension: the program of the values that depend on it alone (lane 0
     /// is its axis, each output one hoisted value).
     hoisted: Vec<Option<Program>>,
-    /// The per-point program.
+    /// The values that depend on two dimensions of three (`sin(lat)*cos(lon)`),
+    /// each set computed at its own shape.
+    planes: Vec<Plane>,
+    /// The CPU's per-point program, and where each of its lanes comes from.
     main: Program,
-    /// Where each of `main`'s lanes comes from.
+    sources: Vec<Source>,
+    /// The GPU's per-point program (which computes the planes' values per point
+    /// from the hoisted ones), and its lanes' sources.
+    per_point: Program,
+    per_point_sources: Vec<Source>,
+}
+
+/// Values that vary along two dimensions `dims` (outer first) of a
+/// three-dimensional grid, computed once per point of those two, per slab.
+#[derive(Clone, Debug)]
+struct Plane {
+    dims: [usize; 2],
+    /// Lanes: values hoisted along those two dimensions; one output per value.
+    program: Program,
     sources: Vec<Source>,
 }
 
@@ -45,6 +61,8 @@ enum Source {
     /// The axis along dimension `d` itself, read per point (a one-dimensional
     /// grid's axis, which has the inputs' shape: nothing to hoist).
     Axis(usize),
+    /// Value `j` of plane `p`.
+    Plane { p: usize, j: usize },
 }
 
 /// Splits `name = formula` statements (separated by `;` or new lines); a lone
@@ -203,47 +221,82 @@ impl GridFormula {
             read_wider[o] = true;
         }
         let lane_node = |l: usize| whole.nodes.iter().position(|n| *n == Node::Lane(l));
-        let mut hoisted = Vec::new();
-        // The per-point program's lanes: the inputs, the hoisted values, the axes
-        // read per point (nodes of `whole`, names, sources).
-        let mut main_lanes: Vec<usize> = (0..inputs.len())
-            .map(|i| lane_node(i).unwrap_or(usize::MAX))
+        let roots_of = |mask: u32| -> Vec<usize> {
+            (0..whole.nodes.len())
+                .filter(|&i| masks[i] == mask && mask != full && read_wider[i])
+                .collect()
+        };
+        // Lanes of the per-point programs, as (node of `whole`, source): the
+        // inputs, the values hoisted along one axis, the axes read per point.
+        let mut lanes: Vec<(usize, Source)> = (0..inputs.len())
+            .map(|i| (lane_node(i).unwrap_or(usize::MAX), Source::Input(i)))
             .collect();
-        let mut main_names: Vec<String> = inputs.clone();
-        let mut sources: Vec<Source> = (0..inputs.len()).map(Source::Input).collect();
+        let mut hoisted = Vec::new();
         for d in 0..dims.len() {
-            let roots: Vec<usize> = (0..whole.nodes.len())
-                .filter(|&i| masks[i] == 1 << d && masks[i] != full && read_wider[i])
-                .collect();
-            let axis = axes.iter().position(|(_, e)| *e == d);
-            match axis {
+            let roots = roots_of(1 << d);
+            match axes.iter().position(|(_, e)| *e == d) {
                 Some(a) if !roots.is_empty() => {
                     let axis_node =
                         lane_node(inputs.len() + a).expect("a root along an axis reads it");
                     let scope = Scope::new(&[axes[a].0.as_str()], &uniform_names).map_err(err)?;
-                    let program = whole.extract(&roots, &[axis_node], scope).map_err(err)?;
-                    for (j, &r) in roots.iter().enumerate() {
-                        main_lanes.push(r);
-                        main_names.push(format!("_h{r}"));
-                        sources.push(Source::Hoisted { d, j });
-                    }
-                    hoisted.push(Some(program));
+                    hoisted.push(Some(
+                        whole.extract(&roots, &[axis_node], scope).map_err(err)?,
+                    ));
+                    let hoisted_lanes = roots.iter().enumerate();
+                    lanes.extend(hoisted_lanes.map(|(j, &r)| (r, Source::Hoisted { d, j })));
                 }
                 _ => hoisted.push(None),
             }
         }
-        for (a, (name, d)) in axes.iter().enumerate() {
+        for (a, (_, d)) in axes.iter().enumerate() {
             if let (None, Some(node)) = (&hoisted[*d], lane_node(inputs.len() + a)) {
-                main_lanes.push(node);
-                main_names.push(name.clone());
-                sources.push(Source::Axis(*d));
+                lanes.push((node, Source::Axis(*d)));
             }
         }
-        let names: Vec<&str> = main_names.iter().map(String::as_str).collect();
-        let main_scope = Scope::new(&names, &uniform_names).map_err(err)?;
-        let main = whole
-            .extract(&whole.outputs, &main_lanes, main_scope)
-            .map_err(err)?;
+        let extract = |roots: &[usize], lanes: &[(usize, Source)]| {
+            let nodes: Vec<usize> = lanes.iter().map(|(n, _)| *n).collect();
+            let names: Vec<String> = nodes.iter().map(|n| format!("_v{n}")).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let scope = Scope::new(&names, &uniform_names).map_err(err)?;
+            whole.extract(roots, &nodes, scope).map_err(err)
+        };
+        let per_point = extract(&whole.outputs, &lanes)?;
+        // On a grid of three dimensions, what varies along two of them is computed
+        // at its own shape from the values hoisted along those two.
+        let mut planes = Vec::new();
+        let mut main_lanes = lanes.clone();
+        if dims.len() == 3 {
+            for plane in [[0, 1], [0, 2], [1, 2]] {
+                let roots = roots_of(1 << plane[0] | 1 << plane[1]);
+                if roots.is_empty() {
+                    continue;
+                }
+                let from: Vec<(usize, Source)> = lanes
+                    .iter()
+                    .filter(|(_, s)| matches!(s, Source::Hoisted { d, .. } if plane.contains(d)))
+                    .copied()
+                    .collect();
+                let p = planes.len();
+                planes.push(Plane {
+                    dims: plane,
+                    program: extract(&roots, &from)?,
+                    sources: from.iter().map(|(_, s)| *s).collect(),
+                });
+                let plane_lanes = roots.iter().enumerate();
+                main_lanes.extend(plane_lanes.map(|(j, &r)| (r, Source::Plane { p, j })));
+            }
+        }
+        // The CPU's per-point program reads only the lanes it needs: a value
+        // hoisted along one axis may now be read by the planes alone.
+        let main = extract(&whole.outputs, &main_lanes)?;
+        let used = main.lanes_read();
+        main_lanes = main_lanes
+            .into_iter()
+            .enumerate()
+            .filter(|(l, _)| used[*l])
+            .map(|(_, lane)| lane)
+            .collect();
+        let main = extract(&whole.outputs, &main_lanes)?;
         Ok(GridFormula {
             dims: dims.to_vec(),
             outputs: statements.into_iter().map(|(n, _)| n).collect(),
@@ -251,8 +304,11 @@ impl GridFormula {
             inputs,
             constants: constants.to_vec(),
             hoisted,
+            planes,
             main,
-            sources,
+            sources: main_lanes.iter().map(|(_, s)| *s).collect(),
+            per_point,
+            per_point_sources: lanes.iter().map(|(_, s)| *s).collect(),
         })
     }
 
@@ -351,13 +407,63 @@ impl GridFormula {
             .collect()
     }
 
+    /// The values of `plane` over the outer rows `rows` (when the plane spans
+    /// dimension 0; else over all of its first dimension), one vector per value,
+    /// C order over the plane's two dimensions.
+    fn plane(
+        &self,
+        plane: &Plane,
+        hoisted: &[Vec<Vec<f64>>],
+        rows: &std::ops::Range<u64>,
+        constants: &[f64],
+    ) -> Vec<Vec<f64>> {
+        let [a, b] = plane.dims;
+        let (first, outer) = match a {
+            0 => (rows.start as usize, (rows.end - rows.start) as usize),
+            _ => (0, self.dims[a] as usize),
+        };
+        let inner = self.dims[b] as usize;
+        let mut values = vec![vec![0.0; outer * inner]; plane.program.outputs.len()];
+        let mut evaluator = Evaluator::new(&plane.program, constants);
+        let mut fills = vec![vec![0.0; BLOCK]; plane.sources.len()];
+        for i in 0..outer {
+            for start in (0..inner).step_by(BLOCK) {
+                let len = (inner - start).min(BLOCK);
+                let mut lanes: Vec<&[f64]> = Vec::with_capacity(fills.len());
+                for (source, fill) in plane.sources.iter().zip(&mut fills) {
+                    let Source::Hoisted { d, j } = *source else {
+                        unreachable!("a plane reads hoisted values")
+                    };
+                    if d == b {
+                        lanes.push(&hoisted[d][j][start..]);
+                    } else {
+                        fill[..len].fill(hoisted[d][j][first + i]);
+                        lanes.push(fill);
+                    }
+                }
+                evaluator.eval(&lanes, len, |results| {
+                    for (to, v) in values.iter_mut().zip(results) {
+                        to[i * inner + start..i * inner + start + len].copy_from_slice(v);
+                    }
+                });
+            }
+        }
+        values
+    }
+
     /// The outputs of the outer rows of `slab` (its axes in dimension order, its
     /// inputs in [`GridFormula::inputs`] order), written into `outputs`.
     pub fn map(&self, slab: &Slab<'_>, outputs: &mut [&mut [f64]]) {
         let constants = self.constant_values();
-        // The hoisted values: each program over its whole axis, once per slab.
+        // What depends on one axis: each program over its whole axis; on two: over
+        // the plane of the slab's rows. Once per slab.
         let hoisted: Vec<Vec<Vec<f64>>> = (0..self.dims.len())
             .map(|d| self.hoist(d, slab.axes.get(d).copied().unwrap_or_default(), &constants))
+            .collect();
+        let planes: Vec<Vec<Vec<f64>>> = self
+            .planes
+            .iter()
+            .map(|p| self.plane(p, &hoisted, &slab.rows, &constants))
             .collect();
         let last = self.dims.len() - 1;
         let line = self.dims[last] as usize;
@@ -372,6 +478,7 @@ impl GridFormula {
         let mut at = 0;
         while at < count {
             let global = first + at;
+            let index = |d: usize| global / strides[d] % self.dims[d] as usize;
             let in_line = global % line;
             let span = (line - in_line).min(count - at);
             for start in (0..span).step_by(BLOCK) {
@@ -379,19 +486,23 @@ impl GridFormula {
                 let offset = at + start;
                 let mut lanes: Vec<&[f64]> = Vec::with_capacity(fills.len());
                 for (source, fill) in self.sources.iter().zip(&mut fills) {
-                    let (d, values) = match *source {
-                        Source::Input(i) => {
-                            lanes.push(&slab.inputs[i][offset..]);
-                            continue;
+                    // The values, where this line starts in them, and whether they
+                    // vary along it.
+                    let (values, at_line, along) = match *source {
+                        Source::Input(i) => (slab.inputs[i], at, true),
+                        Source::Hoisted { d, j } => (&hoisted[d][j][..], index(d), d == last),
+                        Source::Axis(d) => (slab.axes[d], index(d), d == last),
+                        Source::Plane { p, j } => {
+                            let [a, b] = self.planes[p].dims;
+                            let row = index(a) - if a == 0 { slab.rows.start as usize } else { 0 };
+                            let inner = self.dims[b] as usize;
+                            (&planes[p][j][..], row * inner + index(b), b == last)
                         }
-                        Source::Hoisted { d, j } => (d, &hoisted[d][j][..]),
-                        Source::Axis(d) => (d, slab.axes[d]),
                     };
-                    // Along the line: its values side by side; across: one value.
-                    if d == last {
-                        lanes.push(&values[in_line + start..]);
+                    if along {
+                        lanes.push(&values[at_line + start..]);
                     } else {
-                        fill[..len].fill(values[global / strides[d] % self.dims[d] as usize]);
+                        fill[..len].fill(values[at_line]);
                         lanes.push(fill);
                     }
                 }
@@ -414,17 +525,18 @@ impl GridFormula {
     pub fn wgsl(&self, axis_names: &[String]) -> String {
         let component = ["x", "y", "z"];
         let (lets, outputs) = wgsl::body(
-            &self.main,
+            &self.per_point,
             |l| {
                 // The driver's idx holds dimension d in component d (x outermost).
                 let at = |d: usize| format!("axis_{}[p.idx.{}", axis_names[d], component[d]);
-                match self.sources[l] {
+                match self.per_point_sources[l] {
                     Source::Input(i) => format!("in_{}[p.local]", self.inputs[i]),
                     Source::Hoisted { d, j } => {
                         let width = self.hoisted_counts()[d];
                         format!("{} * {width}u + {j}u]", at(d))
                     }
                     Source::Axis(d) => format!("{}]", at(d)),
+                    Source::Plane { .. } => unreachable!("the GPU computes planes per point"),
                 }
             },
             |u| format!("params.c_{}", self.constants[u].0),
@@ -534,6 +646,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn values_along_two_dimensions_are_computed_at_their_own_shape() {
+        use gearbox_core::math::{cos, radians, sin, sind};
+        let dims = [3u64, 4, 5];
+        let axes = vec![("lat".into(), 0), ("r".into(), 1), ("lon".into(), 2)];
+        let f = GridFormula::new(
+            "vx = sin(radians(lat))*cos(radians(lon))*vlat + r*cos(lat) + vrad; vy = r*sind(lon)*vrad",
+            &dims,
+            &axes,
+            &[],
+        )
+        .unwrap();
+        // (lat, lon), (lat, r) and (r, lon) each once per slab, not per point.
+        let planes: Vec<[usize; 2]> = f.planes.iter().map(|p| p.dims).collect();
+        assert_eq!(planes, [[0, 1], [0, 2], [1, 2]]);
+        let lat = [-80.0, 10.0, 45.0];
+        let r = [1.0, 1.5, 2.0, 2.5];
+        let lon = [0.0, 72.0, 144.0, 216.0, 288.0];
+        let vlat: Vec<f64> = (0..60).map(|i| (i as f64 * 0.7).sin()).collect();
+        let vrad: Vec<f64> = (0..60).map(|i| 1.0 + i as f64 * 0.03).collect();
+        for rows in [0..3, 1..2, 2..3] {
+            let from = rows.start as usize * 20;
+            let outs = run(
+                &f,
+                &[&lat, &r, &lon],
+                &[&vlat[from..], &vrad[from..]],
+                rows.clone(),
+            );
+            for (j, (vx, vy)) in outs[0].iter().zip(&outs[1]).enumerate() {
+                let g = from + j;
+                let (i, m, k) = (g / 20, g / 5 % 4, g % 5);
+                let want_x = sin(radians(lat[i])) * cos(radians(lon[k])) * vlat[g]
+                    + r[m] * cos(lat[i])
+                    + vrad[g];
+                let want_y = r[m] * sind(lon[k]) * vrad[g];
+                assert_eq!(
+                    (vx.to_bits(), vy.to_bits()),
+                    (want_x.to_bits(), want_y.to_bits()),
+                    "point {g} of rows {rows:?}"
+                );
+            }
+        }
+        // The GPU computes the products per point from the axes' tables.
+        let wgsl = f.wgsl(&["lat", "r", "lon"].map(String::from));
+        assert!(!wgsl.contains("sin") && wgsl.contains("axis_r["), "{wgsl}");
     }
 
     #[test]

@@ -186,6 +186,17 @@ impl Program {
         })
     }
 
+    /// Whether each lane of the scope is read by some node.
+    pub fn lanes_read(&self) -> Vec<bool> {
+        let mut read = vec![false; self.scope.lanes.len()];
+        for node in &self.nodes {
+            if let Node::Lane(l) = *node {
+                read[l] = true;
+            }
+        }
+        read
+    }
+
     /// Which lanes each node depends on, as a bit mask over `lane_masks` (the
     /// mask of each lane input): e.g. one bit per grid dimension.
     pub fn masks(&self, lane_masks: &[u32]) -> Vec<u32> {
