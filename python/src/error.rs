@@ -56,6 +56,34 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// The same failure with each parameter of `params` named as Python's keyword
+    /// (`n`) where the message names the command line's flag (`--n`).
+    pub fn with_keywords(self, params: &[&str]) -> Failure {
+        let rename = |message: String| {
+            params.iter().fold(message, |m, p| {
+                let flag = format!("--{p}");
+                let mut out = String::with_capacity(m.len());
+                let mut rest = m.as_str();
+                while let Some(at) = rest.find(&flag) {
+                    let after = &rest[at + flag.len()..];
+                    let whole_word = !after
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    out.push_str(&rest[..at]);
+                    out.push_str(if whole_word { p } else { &flag });
+                    rest = after;
+                }
+                out + rest
+            })
+        };
+        match self {
+            Failure::Type(m) => Failure::Type(rename(m)),
+            Failure::Value(m) => Failure::Value(rename(m)),
+            Failure::Run(m) => Failure::Run(rename(m)),
+        }
+    }
+}
+
 impl From<Failure> for PyErr {
     fn from(f: Failure) -> PyErr {
         match f {

@@ -68,6 +68,15 @@ struct Opened {
     slot: Arc<Mutex<Option<Arc<OpenBackend>>>>,
 }
 
+/// A refusal to make an instance of `lib` (a parameter out of range, a formula that
+/// does not parse), its parameters named as the keywords Python takes.
+fn refused(lib: &gearbox_host::WorkloadLib) -> impl Fn(anyhow::Error) -> Failure + '_ {
+    move |e| {
+        let names: Vec<&str> = lib.info.params.iter().map(|p| p.name.as_str()).collect();
+        Failure::value(e).with_keywords(&names)
+    }
+}
+
 /// Libraries found in the search directories, and the backends opened from them.
 #[pyclass(frozen, module = "gearbox._gearbox")]
 pub struct Session {
@@ -173,9 +182,9 @@ impl Session {
         workload: &str,
         params: &[(String, String)],
     ) -> Result<Instance<'s>, Failure> {
-        self.workload(workload, params)?
-            .instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(Failure::value)
+        let lib = self.workload(workload, params)?;
+        lib.instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(refused(lib))
     }
 
     /// This process's backend `name` opened with `options` (the first time); with
@@ -300,7 +309,7 @@ impl Session {
             .collect();
         let mut instance = lib
             .instantiate(given.iter().copied())
-            .map_err(Failure::value)?;
+            .map_err(refused(lib))?;
         let mut request = GridRequest {
             checksums,
             ..GridRequest::default()
@@ -313,7 +322,7 @@ impl Session {
             {
                 instance = lib
                     .instantiate_for_shape(&given, &shape)
-                    .map_err(Failure::value)?;
+                    .map_err(refused(lib))?;
             }
             let layout = instance.layout().map_err(Failure::value)?;
             let about = format!("{workload} (grid {:?})", layout.dims);
@@ -381,7 +390,7 @@ impl Session {
             .ok_or_else(|| Failure::Value(format!("unknown workload {workload}")))?;
         let instance = lib
             .instantiate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(Failure::value)?;
+            .map_err(refused(lib))?;
         let parse = |text: &str| {
             serde_json::from_str::<serde_json::Value>(text)
                 .map_err(|e| Failure::Value(format!("not a run record: {e}")))

@@ -13,7 +13,8 @@ from test_arrays import GRID, inputs
     "call, error, message",
     [
         (lambda: gearbox.run("basel", m=5), TypeError, "basel: unknown parameter m (it takes n)"),
-        (lambda: gearbox.run("basel", n=-5), ValueError, "--n must be positive (at least 1), got \"-5\""),
+        # Parameters named as the keywords Python takes, not as the command line's flags.
+        (lambda: gearbox.run("basel", n=-5), ValueError, "basel: n must be positive (at least 1), got \"-5\""),
         (lambda: gearbox.run("basel", n=0), ValueError, "at least 1"),
         (lambda: gearbox.run("basel", n="lots"), ValueError, "not a whole number"),
         (lambda: gearbox.run("basel", n=True), TypeError, "bool"),
@@ -21,7 +22,7 @@ from test_arrays import GRID, inputs
         (lambda: gearbox.run("basel", n=10, threads=0), ValueError, "threads must be at least 1"),
         (lambda: gearbox.run("basel", n=10, threads=1.5), TypeError, "threads must be an int"),
         (lambda: gearbox.run("nope"), ValueError, "unknown workload nope"),
-        (lambda: gearbox.run("velocity", grid="0x1x1"), ValueError, "--grid"),
+        (lambda: gearbox.run("velocity", grid="0x1x1"), ValueError, "velocity: grid must be NLATxNLONxNR"),
         (lambda: gearbox.sum("1+sn(k)", n=10), ValueError, "unknown function 'sn'"),
         (lambda: gearbox.run("basel", n=10, x=np.zeros(3)), TypeError, "a series takes no arrays"),
         (lambda: gearbox.run("basel", plugin_dirs=["/no/such/dir"]), ValueError, "no such directory"),
