@@ -355,7 +355,8 @@ extern "C" fn grid_axis_table<W: Grid>(
         let table = w.axis_table(axis, values);
         anyhow::ensure!(
             table.len() == dst.len(),
-            "{}: the table of axis {axis} has {} values, expected {}",
+            "{}: the table of axis {axis} has {} values, expected {} (its layout's axis_tables \
+             width times the axis's length; Grid::axis_table computes it)",
             W::NAME,
             table.len(),
             dst.len()

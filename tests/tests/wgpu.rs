@@ -193,6 +193,20 @@ fn a_workload_without_wgsl_is_refused() {
     );
 }
 
+#[test]
+fn a_layout_that_declares_an_axis_table_the_workload_does_not_compute_is_refused() {
+    let Some(gpu) = gpu() else { return };
+    let lib = registry().workload("gpu-grid").expect("grid fixture");
+    let instance = lib.instantiate([("case", "notable")]).unwrap();
+    let e = gpu
+        .run_grid(&instance, &GridRequest::default(), &Silent)
+        .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("the table of axis 0 has 0 values, expected 80"),
+        "{e:#}"
+    );
+}
+
 /// Runs grid probe `case` on `backend`.
 fn grid(backend: &OpenBackend, params: &[(&str, &str)], monitor: &dyn Monitor) -> GridOutcome {
     let lib = registry().workload("gpu-grid").expect("grid fixture");
@@ -210,6 +224,8 @@ fn grids_match_the_serial_backend_bit_for_bit() {
     // enough to need several batches on lavapipe (128 MiB per binding).
     for params in [
         &[("case", "xyz")][..],
+        // What the shader reads in place of axis x: a table the workload derives.
+        &[("case", "tables")][..],
         &[("case", "flat"), ("n", "20000003")][..],
     ] {
         let count = Count::default();
