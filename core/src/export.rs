@@ -328,16 +328,27 @@ extern "C" fn grid_axis<W: Grid>(h: Handle, axis: usize, out: RawSliceMut, err: 
         let src = axes
             .get(axis)
             .ok_or_else(|| anyhow::anyhow!("{} has no axis {axis}", W::NAME))?;
-        anyhow::ensure!(
-            src.len() == dst.len(),
-            "{}: axis {axis} has {} values, expected {}",
-            W::NAME,
-            src.len(),
-            dst.len()
-        );
-        dst.copy_from_slice(src);
-        Ok(abi::OK)
+        fill(dst, src, || format!("{}: axis {axis}", W::NAME), "")
     })
+}
+
+/// Copies `values` into the caller's buffer `dst`, which has room for exactly as
+/// many; else an error naming them (`what`), with `hint` after the counts.
+fn fill(
+    dst: &mut [f64],
+    values: &[f64],
+    what: impl FnOnce() -> String,
+    hint: &str,
+) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        values.len() == dst.len(),
+        "{} has {} values, expected {}{hint}",
+        what(),
+        values.len(),
+        dst.len()
+    );
+    dst.copy_from_slice(values);
+    Ok(abi::OK)
 }
 
 extern "C" fn grid_axis_table<W: Grid>(
@@ -352,17 +363,12 @@ extern "C" fn grid_axis_table<W: Grid>(
         let w = unsafe { instance::<W>(h) };
         let values = unsafe { std::slice::from_raw_parts(values.ptr, values.len) };
         let dst = unsafe { std::slice::from_raw_parts_mut(out.ptr, out.len) };
-        let table = w.axis_table(axis, values);
-        anyhow::ensure!(
-            table.len() == dst.len(),
-            "{}: the table of axis {axis} has {} values, expected {} (its layout's axis_tables \
-             width times the axis's length; Grid::axis_table computes it)",
-            W::NAME,
-            table.len(),
-            dst.len()
-        );
-        dst.copy_from_slice(&table);
-        Ok(abi::OK)
+        fill(
+            dst,
+            &w.axis_table(axis, values),
+            || format!("{}: the table of axis {axis}", W::NAME),
+            " (its layout's axis_tables width times the axis's length; Grid::axis_table computes it)",
+        )
     })
 }
 
